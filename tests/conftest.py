@@ -1,0 +1,100 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable), a fixed 'today'."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+from bot.config import TIMEZONE  # noqa: E402
+
+TODAY = dt.date(2026, 11, 26)  # a Thursday; matches ../shared/facts.md §9
+NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=TIMEZONE)
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return TODAY
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """A fresh SQLite database migrated to head through Alembic (as `make run` does)."""
+    from bot.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def db_session(db_url):
+    from bot.db import get_sessionmaker
+
+    session = get_sessionmaker(db_url)()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database (created here, dropped after), migrated to head.
+
+    Skips with a reason on a machine without PostgreSQL; under CI=true it must run.
+    """
+    import sqlalchemy as sa
+
+    from bot.db.migrate import upgrade
+
+    reason = _pg_available()
+    if reason:
+        if _in_ci():
+            pytest.fail(reason + " (CI=true requires it)")
+        pytest.skip(reason)
+    name = f"asean_bot_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        from bot.db.base import get_engine, get_sessionmaker
+
+        get_engine(url).dispose()
+        get_engine.cache_clear()
+        get_sessionmaker.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
