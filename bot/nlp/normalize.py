@@ -88,7 +88,8 @@ def _normalize_word(word: str, expand_teencode: bool) -> str:
         replacement = teencode_table().get(word.lower())
         if replacement is not None:
             # Keep a leading capital so sentence starts and names still look like names.
-            return replacement[:1].upper() + replacement[1:] if word[:1].isupper() else replacement
+            title = word[:1].isupper() and not (len(word) > 1 and word.isupper())
+            return replacement[:1].upper() + replacement[1:] if title else replacement
     if any(not ch.isalpha() and unicodedata.category(ch) != "Mn" for ch in word):
         return word  # codes, numbers, dates: never re-accented
     return _place_tone(word)
@@ -126,7 +127,8 @@ def normalize_with_spans(text: str, expand_teencode: bool | None = None) -> list
                 value = unicodedata.normalize("NFC", prev.text + value)
                 pieces.append(Piece(value, prev.start, end))
                 continue
-            if pieces and pieces[-1].text == value and not value.isalnum() and value != ".":
+            repeatable = unicodedata.category(value).startswith("P") and value != "."
+            if pieces and pieces[-1].text == value and repeatable:
                 # "!!!" → "!", "??" → "?"; an ellipsis "..." is kept as typed.
                 prev = pieces.pop()
                 pieces.append(Piece(value, prev.start, end))
