@@ -4,7 +4,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check -q
 RASA := $(VENV)/bin/rasa
-RASA_DATA := data/nlu data/rules.yml data/stories.yml data/rules data/stories
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
@@ -34,7 +33,7 @@ services: ## Start PostgreSQL and Redis if this machine has them but they are do
 	@bin/ensure-services
 
 train: install ## Train the Rasa model (skipped when data and config are unchanged)
-	$(RASA) train --config config.yml --domain domain --data $(RASA_DATA) --out models --quiet
+	$(PY) -c "from bot.training import train_model; print(train_model())"
 
 run: install train ## Run the bot: action server, Rasa (REST + socket.io) and web page, on SQLite
 	$(PY) -m bot.run
@@ -46,7 +45,7 @@ test-fast: install ## Tests that need no trained model, browser or servers
 	$(PY) -m pytest -q -p no:cacheprovider -m "not stack and not browser and not slow"
 
 validate: install ## Check the Rasa domain and training data for mistakes
-	$(RASA) data validate --config config.yml --domain domain --data $(RASA_DATA)
+	$(RASA) data validate --config config.yml --domain domain --data data/nlu data/rules.yml data/stories.yml data/rules data/stories
 
 eval: install ## Held-out figures: NLU (ours vs Rasa's stock pipeline) and knowledge retrieval
 	$(PY) -m bot.evaluate

@@ -98,3 +98,47 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# --- Trained model and running servers (shared by NLU, conversation, end-to-end and browser tests)
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The project's model, trained once per session (Rasa skips training when nothing changed)."""
+    from bot.training import train_model
+
+    return train_model()
+
+
+@pytest.fixture(scope="session")
+def stack(trained_model, tmp_path_factory):
+    """Action server + Rasa server + web app as `make run` starts them, on a fresh seeded SQLite."""
+    from bot.run import Stack
+    from bot.seed import seed_default
+
+    var = tmp_path_factory.mktemp("stack")
+    database_url = f"sqlite:///{var / 'bot.sqlite3'}"
+    seed_default(database_url)
+    running = Stack(
+        model=trained_model,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        web_port=free_port(),
+        database_url=database_url,
+        tracker_db=str(var / "tracker.sqlite3"),
+        log_dir=var / "logs",
+    )
+    os.environ["CORS_ORIGINS"] = f"http://127.0.0.1:{running.web_port},http://localhost:{running.web_port}"
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -61,6 +61,11 @@ def _segment_run(text: str, start: int, end: int) -> list[Word]:
     syllables = [(m.start() + start, m.end() + start) for m in _SYLLABLE.finditer(run)]
     if not syllables:
         return []
+    if run.isascii():
+        # Typed without marks (or English): underthesea's segmenter guesses badly here ("co hoi"
+        # + "thao"), gluing syllables across entity boundaries. One syllable per word is safer;
+        # the folded character n-grams downstream recover the multi-syllable words.
+        return [Word(text[s:e], s, e, "X") for s, e in syllables]
     tagged = _pos_tag()(run) if run.strip() else []
     words: list[Word] = []
     cursor = 0  # index into syllables
