@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bot.channels.zalo_settings import redactor
 from bot.channels.zalo_stores import TokenPair, TokenStore
 from bot.db import utcnow
 
@@ -186,6 +187,7 @@ class ZaloClient:
             )
             data = _json_or_error(response)
             if data.get("access_token") and data.get("refresh_token"):
+                redactor.add(str(data["access_token"]), str(data["refresh_token"]))
                 return TokenPair(
                     str(data["access_token"]),
                     str(data["refresh_token"]),
