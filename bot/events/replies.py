@@ -1,0 +1,207 @@
+"""Chat wording for events: lists, details, "nothing found" (Vietnamese first, English when asked).
+
+Kept apart from the actions so the same text is tested without Rasa and reused by other channels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot import config
+from bot.events.ics import calendar_url
+from bot.events.models import Event
+from bot.events.search import SearchResult
+from bot.events.vocab import AUDIENCE_LABELS_EN, AUDIENCE_LABELS_VI, KIND_LABELS_EN, KIND_LABELS_VI
+
+_WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def _vi_or_en(lang: str, vi: str, en: str) -> str:
+    return en if lang == "en" else vi
+
+
+def title_of(event: Event, lang: str = "vi") -> str:
+    return (event.title_en or event.title) if lang == "en" else event.title
+
+
+def status_labels(event: Event, now: dt.datetime, lang: str = "vi") -> list[str]:
+    """Labels a citizen must see before anything else: cancelled, postponed, past, unconfirmed."""
+    labels = []
+    if event.is_sample:
+        labels.append(_vi_or_en(lang, "Dữ liệu mẫu", "Sample data"))
+    if event.status == "cancelled":
+        labels.append(_vi_or_en(lang, "ĐÃ HỦY", "CANCELLED"))
+    elif event.status == "postponed":
+        labels.append(_vi_or_en(lang, "TẠM HOÃN – chờ lịch mới", "POSTPONED – new date pending"))
+    if event.is_past(now) and event.is_tentative:
+        labels.append(_vi_or_en(lang, "lịch dự kiến đã qua, chưa có xác nhận đã tổ chức",
+                                "planned dates have passed, not confirmed as held"))
+    elif event.is_past(now):
+        labels.append(_vi_or_en(lang, "đã diễn ra", "already held"))
+    elif event.is_tentative:
+        labels.append(_vi_or_en(lang, "lịch dự kiến, chưa được xác nhận",
+                                "planned dates, not confirmed"))
+    return labels
+
+
+def when_text(event: Event, lang: str = "vi") -> str:
+    start, last = event.local_start, event.last_day
+    if event.all_day:
+        if start.date() == last:
+            day = f"{_WEEKDAYS_VI[last.weekday()]}, {last:%d/%m/%Y}" if lang != "en" else \
+                f"{last:%a %d/%m/%Y}"
+            return day + _vi_or_en(lang, " (cả ngày)", " (all day)")
+        first = f"{start:%d/%m}" if start.year == last.year else f"{start:%d/%m/%Y}"
+        return f"{first} – {last:%d/%m/%Y}"
+    end = event.local_end
+    weekday = _WEEKDAYS_VI[start.weekday()] if lang != "en" else f"{start:%a}"
+    if start.date() == end.date():
+        return f"{start:%H:%M}–{end:%H:%M}, {weekday} {start:%d/%m/%Y}"
+    return f"{start:%H:%M} {start:%d/%m/%Y} – {end:%H:%M} {end:%d/%m/%Y}"
+
+
+def place_text(event: Event, lang: str = "vi") -> str:
+    parts = [p for p in (event.venue, event.address, event.city) if p]
+    place = ", ".join(dict.fromkeys(parts))
+    if event.online_url:
+        online = _vi_or_en(lang, "Trực tuyến", "Online") + f": {event.online_url}"
+        return f"{place} · {online}" if place else online
+    return place or _vi_or_en(lang, "chưa công bố địa điểm", "venue not announced")
+
+
+def registration_state(event: Event, now: dt.datetime) -> str:
+    """"none" | "open" | "closed" (deadline passed) | "full" | "unavailable" (past/cancelled)."""
+    if event.registration_mode != "open":
+        return "none"
+    if event.status == "cancelled" or event.is_past(now):
+        return "unavailable"
+    if event.registration_deadline is not None and event.registration_deadline <= now:
+        return "closed"
+    if event.capacity is not None and event.registered_count >= event.capacity:
+        return "full"
+    return "open"
+
+
+def registration_text(event: Event, now: dt.datetime, lang: str = "vi") -> str:
+    state = registration_state(event, now)
+    info = f". {event.registration_info}" if event.registration_info else ""
+    if state == "none":
+        return (event.registration_info or
+                _vi_or_en(lang, "không nhận đăng ký qua trợ lý", "no registration through the bot"))
+    if state == "unavailable":
+        return _vi_or_en(lang, "không còn nhận đăng ký", "registration closed") + info
+    if state == "closed":
+        deadline = event.registration_deadline.astimezone(config.TIMEZONE)
+        return _vi_or_en(lang, f"đã hết hạn đăng ký ({deadline:%H:%M %d/%m/%Y})",
+                         f"registration closed on {deadline:%d/%m/%Y %H:%M}")
+    if state == "full":
+        return _vi_or_en(lang, "đã đủ số lượng đăng ký", "fully booked")
+    parts = [_vi_or_en(lang, "đang mở đăng ký", "registration open")]
+    if event.registration_deadline is not None:
+        deadline = event.registration_deadline.astimezone(config.TIMEZONE)
+        parts.append(_vi_or_en(lang, f"hạn {deadline:%H:%M %d/%m/%Y}",
+                               f"until {deadline:%d/%m/%Y %H:%M}"))
+    if event.capacity is not None:
+        left = max(event.capacity - event.registered_count, 0)
+        parts.append(_vi_or_en(lang, f"còn {left} chỗ", f"{left} places left"))
+    return ", ".join(parts) + info
+
+
+def format_event_item(event: Event, index: int | None, now: dt.datetime, lang: str = "vi") -> str:
+    """A list entry: title and labels, when, where, host, registration, calendar link."""
+    labels = status_labels(event, now, lang)
+    head = f"{index}. " if index is not None else ""
+    head += title_of(event, lang) + (f" [{'; '.join(labels)}]" if labels else "")
+    lines = [
+        head,
+        f"   🗓 {when_text(event, lang)}",
+        f"   📍 {place_text(event, lang)}",
+    ]
+    if event.host:
+        lines.append(f"   🏛 {event.host}")
+    lines.append("   ✍ " + registration_text(event, now, lang))
+    if not event.is_past(now) and event.status != "cancelled":
+        lines.append("   📅 " + _vi_or_en(lang, "Thêm vào lịch: ", "Add to calendar: ")
+                     + calendar_url(event.id))
+    return "\n".join(lines)
+
+
+def format_detail(event: Event, now: dt.datetime, lang: str = "vi") -> str:
+    """Everything about one event, including its summary, contact and source."""
+    lines = [format_event_item(event, None, now, lang)]
+    if event.summary:
+        lines.append(event.summary)
+    kind = (KIND_LABELS_EN if lang == "en" else KIND_LABELS_VI).get(event.kind, event.kind)
+    audience_labels = AUDIENCE_LABELS_EN if lang == "en" else AUDIENCE_LABELS_VI
+    audiences = ", ".join(audience_labels.get(a, a) for a in event.audience_list)
+    lines.append(_vi_or_en(lang, "Loại: ", "Type: ") + kind
+                 + (_vi_or_en(lang, f" · Dành cho: {audiences}", f" · For: {audiences}")
+                    if audiences else ""))
+    if event.co_hosts:
+        lines.append(_vi_or_en(lang, "Phối hợp: ", "Co-hosts: ") + ", ".join(event.co_hosts))
+    if event.contact:
+        lines.append(_vi_or_en(lang, "Liên hệ: ", "Contact: ") + event.contact)
+    if event.source_url:
+        lines.append(_vi_or_en(lang, "Nguồn: ", "Source: ") + event.source_url)
+    return "\n".join(lines)
+
+
+def _range_phrase(result: SearchResult, lang: str) -> str:
+    rng = result.query.range
+    return f" {rng.describe(lang)}" if rng else ""
+
+
+def no_schedule_text(lang: str = "vi") -> str:
+    return _vi_or_en(
+        lang,
+        f"Hiện mình chưa có lịch sự kiện nào được xác nhận. Để biết lịch mới nhất, bạn liên hệ "
+        f"{config.OFFICE_TRADE} (hội chợ, xúc tiến thương mại, tập huấn cho doanh nghiệp) hoặc "
+        f"{config.OFFICE_FOREIGN_AFFAIRS}.",
+        "I have no confirmed upcoming events right now. For the latest schedule, please contact "
+        "the Cà Mau Department of Industry and Trade (Sở Công Thương) or the Office of the "
+        "Provincial People's Committee (foreign affairs).",
+    )
+
+
+def format_search_reply(
+    result: SearchResult, now: dt.datetime, lang: str = "vi"
+) -> tuple[str, list[dict[str, Any]]]:
+    """Reply text and buttons for a search page (or for "nothing found")."""
+    if not result.events:
+        if result.query.offset:
+            return _vi_or_en(lang, "Mình đã cho bạn xem hết các sự kiện phù hợp rồi.",
+                             "That was the whole list."), []
+        text = _vi_or_en(lang, f"Mình không tìm thấy sự kiện phù hợp{_range_phrase(result, lang)}.",
+                         f"I found no matching events{_range_phrase(result, lang)}.")
+        if result.nearest:
+            lines = [text, _vi_or_en(lang, "Các sự kiện gần nhất sắp diễn ra:",
+                                     "The next upcoming events:")]
+            lines += [format_event_item(e, i, now, lang) for i, e in enumerate(result.nearest, 1)]
+            lines.append(no_schedule_text(lang).split(". ", 1)[1])
+            return "\n".join(lines), []
+        return text + "\n" + no_schedule_text(lang), []
+
+    first = result.query.offset + 1
+    if result.past:
+        head = _vi_or_en(lang, "Các sự kiện đã diễn ra", "Past events")
+    elif result.by_name:
+        head = _vi_or_en(lang, "Sự kiện mình tìm được", "Events I found")
+    else:
+        head = _vi_or_en(lang, "Sự kiện sắp diễn ra", "Upcoming events")
+    head += _range_phrase(result, lang)
+    shown = f"{first}–{first + len(result.events) - 1}/{result.total}"
+    lines = [f"{head} ({shown}):"]
+    lines += [format_event_item(e, first + i, now, lang) for i, e in enumerate(result.events)]
+    buttons = []
+    if result.has_more:
+        lines.append(_vi_or_en(lang, "Gõ \"xem thêm\" để xem tiếp.", "Type \"more\" to see more."))
+        buttons.append({"title": _vi_or_en(lang, "Xem thêm", "More"), "payload": "/show_more"})
+    if not result.past:
+        lines.append(_vi_or_en(
+            lang,
+            "Bạn có thể hỏi \"cái thứ hai ở đâu?\", \"đăng ký cái thứ nhất\" hoặc \"nhắc tôi\".",
+            "You can ask \"where is the second one?\", \"register for the first\" or "
+            "\"remind me\".",
+        ))
+    return "\n".join(lines), buttons
