@@ -1,0 +1,26 @@
+// Staff workspace glue (loaded after sqladmin's main.js).
+(function () {
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var token = meta ? meta.getAttribute("content") : "";
+  // sqladmin deletes through AJAX: send the session's CSRF token as a header.
+  if (window.jQuery) {
+    jQuery.ajaxSetup({ headers: { "X-CSRF-Token": token } });
+    // Vietnamese text for sqladmin's delete confirmation (its own text is English).
+    jQuery(document).on("shown.bs.modal", "#modal-delete", function (event) {
+      var element = jQuery(event.relatedTarget);
+      var name = element.data("name") || "";
+      var pk = element.data("pk");
+      jQuery("#modal-delete-text").text("Xoá vĩnh viễn " + name + " " + (pk === undefined ? "" : pk) + "?");
+    });
+  }
+  // Every POST form carries the token, including forms added by our own templates.
+  document.querySelectorAll('form[method="POST"], form[method="post"]').forEach(function (form) {
+    if (!form.querySelector('input[name="csrf_token"]')) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "csrf_token";
+      input.value = token;
+      form.appendChild(input);
+    }
+  });
+})();
