@@ -6,6 +6,7 @@ There is no default account and no default password: the first admin is made wit
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -110,10 +111,8 @@ def verify_credentials(session: Session, username: str, password: str) -> StaffU
     """The active account these credentials belong to, or None. Upgrades outdated hashes."""
     user = find_user(session, username)
     if user is None or not user.is_active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password or "")
-        except VerificationError:
-            pass
         return None
     try:
         _hasher.verify(user.password_hash, password or "")

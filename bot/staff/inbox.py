@@ -102,10 +102,10 @@ def group_questions(
     keys = list(by_key)
     labels = _cluster(keys, max_distance)
     clusters: dict[int, list[InboxQuestion]] = {}
-    for key, label in zip(keys, labels):
+    for key, label in zip(keys, labels, strict=False):
         clusters.setdefault(int(label), []).extend(by_key[key])
     groups = [_make_group(members) for members in clusters.values()]
-    oldest = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
     groups.sort(key=lambda g: (-g.count, -_timestamp(g.last_seen or oldest)))
     return groups
 
@@ -146,7 +146,7 @@ def _make_group(members: list[InboxQuestion]) -> QuestionGroup:
 
 def _timestamp(value: dt.datetime) -> float:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value.timestamp()
 
 

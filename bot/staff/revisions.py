@@ -8,9 +8,11 @@ be undone too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Date, DateTime, select
 from sqlalchemy import inspect as sa_inspect
@@ -61,10 +63,8 @@ def _parse_for_column(column_type: Any, value: Any) -> Any:
     if value is None or not isinstance(value, str):
         return value
     python_type = None
-    try:
+    with contextlib.suppress(NotImplementedError):
         python_type = column_type.python_type
-    except NotImplementedError:
-        pass
     if isinstance(column_type, DateTime) or python_type is dt.datetime:
         return dt.datetime.fromisoformat(value)
     if isinstance(column_type, Date) or python_type is dt.date:
@@ -204,6 +204,7 @@ def record_change(
     action: str,
     actor: StaffIdentity | str | None = None,
     deleted: bool = False,
+    event_log: bool = True,
 ) -> Revision | None:
     """Add a revision for ``obj`` (flushes first so ids and defaults exist). No-op if unchanged.
 
@@ -239,8 +240,32 @@ def record_change(
         after=after,
     )
     session.add(revision)
+    if tracked.name == "event" and event_log and not deleted:
+        _log_event_change(session, obj, before, after, name)
     session.flush()
     return revision
+
+
+def _log_event_change(
+    session: Session, event: Any, before: dict[str, Any] | None, after: dict[str, Any] | None,
+    actor: str,
+) -> None:
+    """Mirror a staff change into the events package's own history (``EventRevision``)."""
+    try:
+        from bot.events.models import EventRevision
+        from bot.events.store import TRACKED_FIELDS
+    except ImportError:  # pragma: no cover - events capability absent
+        return
+    changed = [f for f in TRACKED_FIELDS if (before or {}).get(f) != (after or {}).get(f)]
+    session.add(
+        EventRevision(
+            event_id=event.id,
+            changed_by=f"staff:{actor}"[:120],
+            action="create" if before is None else "update",
+            before=None if before is None else {f: before.get(f) for f in changed},
+            after={f: (after or {}).get(f) for f in (changed if before else TRACKED_FIELDS)},
+        )
+    )
 
 
 def history(session: Session, entity_type: str, entity_id: str) -> list[Revision]:

@@ -229,10 +229,10 @@ def _merge_wordings(rows: Any) -> list[tuple[str, int]]:
 
 def bot_db_stats(session: Any, period: Period, data: DashboardData) -> None:
     """Unanswered questions and registrations in the period, from the bot's database."""
-    start = dt.datetime.combine(period.start, dt.time(0), TIMEZONE).astimezone(dt.timezone.utc)
+    start = dt.datetime.combine(period.start, dt.time(0), TIMEZONE).astimezone(dt.UTC)
     end = dt.datetime.combine(
         period.end + dt.timedelta(days=1), dt.time(0), TIMEZONE
-    ).astimezone(dt.timezone.utc)
+    ).astimezone(dt.UTC)
     try:
         from bot.knowledge.models import UnansweredQuestion
     except ImportError:

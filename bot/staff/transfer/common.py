@@ -38,7 +38,7 @@ class ImportReport:
         )
 
 
-class RowProblem(ValueError):
+class CellError(ValueError):
     """One cell that cannot be accepted."""
 
     def __init__(self, column: str | None, message: str) -> None:
@@ -52,13 +52,13 @@ def text_value(values: dict[str, Any], column: str, required: bool = False,
     value = values.get(column)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise RowProblem(column, "không được để trống.")
+            raise CellError(column, "không được để trống.")
         return None
     text = str(value).strip()
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))  # spreadsheets turn "2024" into 2024.0
     if max_length and len(text) > max_length:
-        raise RowProblem(column, f"dài quá {max_length} ký tự.")
+        raise CellError(column, f"dài quá {max_length} ký tự.")
     return text
 
 
@@ -73,4 +73,4 @@ def bool_value(values: dict[str, Any], column: str, default: bool = False) -> bo
         return True
     if text in ("0", "false", "no", "không", "khong", "sai"):
         return False
-    raise RowProblem(column, f"“{value}” không phải có/không.")
+    raise CellError(column, f"“{value}” không phải có/không.")

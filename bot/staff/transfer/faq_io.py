@@ -28,7 +28,7 @@ from bot.staff.faq_fields import (
     parse_variants,
 )
 from bot.staff.revisions import apply_faq, record_change, snapshot_faq
-from bot.staff.transfer.common import ImportReport, RowError, RowProblem, text_value
+from bot.staff.transfer.common import CellError, ImportReport, RowError, text_value
 from bot.staff.transfer.tabular import SourceRow, read_rows, write_rows, write_yaml
 from bot.staff.views.ui import FAQ_STATUS_LABELS
 
@@ -111,7 +111,7 @@ def import_faq(
     for row in rows:
         try:
             record = validate_faq_row(row, topics)
-        except RowProblem as problem:
+        except CellError as problem:
             report.errors.append(RowError(row.number, problem.message, problem.column,
                                           _key_of(row)))
             continue
@@ -131,20 +131,20 @@ def _key_of(row: SourceRow) -> str | None:
 
 
 def validate_faq_row(row: SourceRow, topics: set[str]) -> dict[str, Any]:
-    """A row as a snapshot-shaped record, or RowProblem naming the first bad cell."""
+    """A row as a snapshot-shaped record, or CellError naming the first bad cell."""
     values = row.values
     if values.get("__invalid__"):
-        raise RowProblem(None, "mục phải là một bảng khoá: giá trị.")
+        raise CellError(None, "mục phải là một bảng khoá: giá trị.")
     entry_id = text_value(values, "id", required=True, max_length=80)
     if not _ID.match(entry_id):
-        raise RowProblem("id", "chỉ gồm chữ thường không dấu a-z, số 0-9 và dấu gạch ngang.")
+        raise CellError("id", "chỉ gồm chữ thường không dấu a-z, số 0-9 và dấu gạch ngang.")
     topic = text_value(values, "topic", required=True)
     if topic not in topics:
-        raise RowProblem("topic", f"chủ đề “{topic}” không tồn tại.")
+        raise CellError("topic", f"chủ đề “{topic}” không tồn tại.")
     status = (text_value(values, "status") or "draft").lower()
     status = _STATUS_BY_LABEL.get(status, status)
     if status not in STATUSES:
-        raise RowProblem("status", "phải là draft, published hoặc archived.")
+        raise CellError("status", "phải là draft, published hoặc archived.")
     question = text_value(values, "question", required=True)
     answer = text_value(values, "answer", required=status == "published") or ""
     record: dict[str, Any] = {
@@ -161,23 +161,23 @@ def validate_faq_row(row: SourceRow, topics: set[str]) -> dict[str, Any]:
         try:
             record["as_of"] = parse_date(values["as_of"], "as_of").isoformat()
         except FieldError as exc:
-            raise RowProblem("as_of", str(exc).split(": ", 1)[-1]) from exc
+            raise CellError("as_of", str(exc).split(": ", 1)[-1]) from exc
     try:
         record["variants"] = _variants(values.get("variants"), "vi") + _variants(
             values.get("variants_en"), "en"
         )
     except FieldError as exc:
-        raise RowProblem("variants", str(exc)) from exc
+        raise CellError("variants", str(exc)) from exc
     try:
         record["sources"] = _sources(values.get("sources"))
     except FieldError as exc:
-        raise RowProblem("sources", str(exc)) from exc
+        raise CellError("sources", str(exc)) from exc
     if status == "published" and not record["sources"]:
-        raise RowProblem("sources", "câu hỏi đã xuất bản phải có ít nhất một nguồn.")
+        raise CellError("sources", "câu hỏi đã xuất bản phải có ít nhất một nguồn.")
     try:
         record["entities"] = _entities(values.get("entities"))
     except FieldError as exc:
-        raise RowProblem("entities", str(exc)) from exc
+        raise CellError("entities", str(exc)) from exc
     return record
 
 

@@ -73,7 +73,7 @@ def _read_xlsx(content: bytes) -> list[SourceRow]:
     for number, cells in enumerate(rows, start=2):
         if number > MAX_ROWS + 1:
             raise FileFormatError(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
-        values = {name: cell for name, cell in zip(header, cells) if name}
+        values = {name: cell for name, cell in zip(header, cells, strict=False) if name}
         if any(v not in (None, "") for v in values.values()):
             result.append(SourceRow(number, values))
     workbook.close()
@@ -98,7 +98,11 @@ def _read_csv(content: bytes) -> list[SourceRow]:
     for number, cells in enumerate(reader, start=2):
         if number > MAX_ROWS + 1:
             raise FileFormatError(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
-        values = {name: (cell if cell != "" else None) for name, cell in zip(header, cells) if name}
+        values = {
+            name: (cell if cell != "" else None)
+            for name, cell in zip(header, cells, strict=False)
+            if name
+        }
         if any(v is not None for v in values.values()):
             result.append(SourceRow(number, values))
     return result
@@ -108,7 +112,7 @@ def _read_yaml(content: bytes, list_key: str) -> list[SourceRow]:
     try:
         document = yaml.safe_load(content.decode("utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise FileFormatError("Không đọc được tệp YAML (sai cú pháp hoặc không phải UTF-8).") from exc
+        raise FileFormatError("Không đọc được tệp YAML (sai cú pháp hoặc không UTF-8).") from exc
     defaults: dict[str, Any] = {}
     if isinstance(document, dict):
         items = document.get(list_key)
@@ -126,7 +130,8 @@ def _read_yaml(content: bytes, list_key: str) -> list[SourceRow]:
         if not isinstance(item, dict):
             rows.append(SourceRow(number, {"__invalid__": True}))
             continue
-        rows.append(SourceRow(number, {**defaults, **{_clean_header(k): v for k, v in item.items()}}))
+        values = {_clean_header(k): v for k, v in item.items()}
+        rows.append(SourceRow(number, {**defaults, **values}))
     return rows
 
 

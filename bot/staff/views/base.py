@@ -89,7 +89,7 @@ class StaffModelView(ModelView):
         return type(f"{form.__name__}Extra", (form,), extras)
 
     def build_extra_fields(self) -> dict[str, Any]:
-        """Unbound WTForms fields added to the model form (built per request: choices can change)."""
+        """Unbound WTForms fields added to the model form (per request: choices can change)."""
         return dict(self.extra_fields)
 
     def load_extra(self, obj: Any) -> None:

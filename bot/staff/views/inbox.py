@@ -1,4 +1,4 @@
-"""The unanswered inbox page: grouped questions with one-step actions, plus the raw question list."""
+"""The unanswered inbox: grouped questions with one-step actions, plus the raw question list."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ def local_time(value: Any) -> str:
         return ""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(TIMEZONE).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
