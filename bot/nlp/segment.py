@@ -26,6 +26,9 @@ _ATOM = re.compile(
     r"|[^\w\s]"
 )
 _SYLLABLE = re.compile(r"\S+")
+# Accented Vietnamese still has ~20-35% syllables without marks ("cho", "mai", "sao"); above this
+# share (inclusive) a run is taken as typed without marks.
+_MAX_UNMARKED_SHARE = 0.5
 # underthesea tag for each kind of atom (its own tag set: M number, CH punctuation, Np proper noun).
 _ATOM_TAG_NUMBER, _ATOM_TAG_PUNCT, _ATOM_TAG_CODE = "M", "CH", "Ny"
 
@@ -61,10 +64,11 @@ def _segment_run(text: str, start: int, end: int) -> list[Word]:
     syllables = [(m.start() + start, m.end() + start) for m in _SYLLABLE.finditer(run)]
     if not syllables:
         return []
-    if run.isascii():
-        # Typed without marks (or English): underthesea's segmenter guesses badly here ("co hoi"
-        # + "thao"), gluing syllables across entity boundaries. One syllable per word is safer;
-        # the folded character n-grams downstream recover the multi-syllable words.
+    unmarked = sum(text[s:e].isascii() for s, e in syllables)
+    if unmarked / len(syllables) >= _MAX_UNMARKED_SHARE:
+        # Typed mostly without marks (or English, or teencode expanded into one marked word):
+        # underthesea guesses badly here ("co hoi" + "thao"), gluing syllables across entity
+        # boundaries. One syllable per word is safer; folded n-grams downstream recover the words.
         return [Word(text[s:e], s, e, "X") for s, e in syllables]
     tagged = _pos_tag()(run) if run.strip() else []
     words: list[Word] = []
