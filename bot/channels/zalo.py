@@ -171,6 +171,7 @@ class ZaloInput(InputChannel):
         self._retry = retry
         self._client: ZaloClient | None = None
         self._seeded = False
+        self._seed_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
         self._user_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -200,13 +201,14 @@ class ZaloInput(InputChannel):
 
     async def _ensure_tokens(self) -> None:
         """Seed the stored token pair from the credentials once per process."""
-        if self._seeded:
-            return
-        if self.settings.refresh_token:
-            await asyncio.to_thread(
-                self.tokens.seed, self.settings.access_token, self.settings.refresh_token
-            )
-        self._seeded = True
+        async with self._seed_lock:  # concurrent first messages must not both insert
+            if self._seeded:
+                return
+            if self.settings.refresh_token:
+                await asyncio.to_thread(
+                    self.tokens.seed, self.settings.access_token, self.settings.refresh_token
+                )
+            self._seeded = True
 
     def get_output_channel(self) -> OutputChannel | None:
         if self.settings.missing:

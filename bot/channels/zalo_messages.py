@@ -79,8 +79,10 @@ def _split(text: str, limit: int, level: int) -> list[str]:
         if current.strip():
             chunks.append(current.strip())
         if len(piece.rstrip()) > limit:
-            chunks.extend(_split(piece.strip(), limit, level + 1))
-            current = ""
+            parts = _split(piece.strip(), limit, level + 1)
+            chunks.extend(parts[:-1])
+            # The tail of an oversized piece may still share a message with what follows.
+            current = parts[-1] + piece[len(piece.rstrip()) :]
         else:
             current = piece
     if current.strip():

@@ -58,6 +58,16 @@ class TokenStore:
         A refresh token different from the one last seeded means an administrator re-authorised
         the app: it then replaces the stored (probably dead) chain.
         """
+        try:
+            return self._seed(access_token, refresh_token, expires_at)
+        except IntegrityError:  # another process inserted the row first: its pair stands
+            stored = self.load()
+            assert stored is not None
+            return stored
+
+    def _seed(
+        self, access_token: str, refresh_token: str, expires_at: dt.datetime | None
+    ) -> TokenPair:
         seed = fingerprint(refresh_token)
         with session_scope(self.db_url) as session:
             row = session.scalar(

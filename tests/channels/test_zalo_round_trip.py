@@ -40,12 +40,14 @@ async def test_text_is_answered_to_the_right_recipient(webhook, fake_zalo):
 
 
 async def test_webhook_answers_at_once_while_zalo_is_slow(webhook, fake_zalo):
-    fake_zalo.fail(SEND_PATH, ("slow", 0.4))  # under the client timeout: one slow success
+    fake_zalo.fail(SEND_PATH, ("slow", 0.45))  # under the client timeout: one slow success
     started = time.monotonic()
     response = await webhook.post(text_event("chậm"))
     elapsed = time.monotonic() - started
     assert response.status_code == 200
-    assert elapsed < 0.3, f"webhook waited for Zalo ({elapsed:.2f}s)"
+    # The 200 came back before Zalo had even answered the reply: processing is in the background.
+    assert fake_zalo.delivered() == []
+    assert elapsed < 1.5, f"webhook took {elapsed:.2f}s; Zalo allows about 2s"
     await fake_zalo.wait_for(lambda: fake_zalo.delivered())
 
 
