@@ -136,6 +136,7 @@ def stack(trained_model, tmp_path_factory):
         tracker_db=str(var / "tracker.sqlite3"),
         log_dir=var / "logs",
     )
+    os.environ.setdefault("ACTION_TIMEOUT_SECONDS", "10")  # the "action server down" test waits this
     os.environ["CORS_ORIGINS"] = f"http://127.0.0.1:{running.web_port},http://localhost:{running.web_port}"
     running.start()
     try:

@@ -34,10 +34,13 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import rasa_runtime
 from bot.nlp.language import detect_language
 from bot.nlp.normalize import fold_diacritics, map_span, normalize_with_spans
 
 logger = logging.getLogger(__name__)
+# Every Rasa process that loads our model imports this module: the place to harden the server.
+rasa_runtime.install()
 
 LANGUAGE_KEY = "language"
 ORIGINAL_TEXT_KEY = "text_original"

@@ -95,3 +95,17 @@ def test_malformed_webhook_body_is_rejected_without_a_stack_trace(stack, body: b
     status, payload = post(url, body)
     assert status < 500 or "Traceback" not in payload
     assert "Traceback" not in payload
+
+
+def test_action_server_down_gives_a_polite_answer(stack) -> None:
+    """With the action server frozen, the user still gets the 'busy' answer, not silence."""
+    import os
+    import signal
+
+    actions = stack.processes["actions"]
+    os.killpg(actions.pid, signal.SIGSTOP)
+    try:
+        reply = texts(say(stack, "C/O mẫu D xin ở đâu?"))
+    finally:
+        os.killpg(actions.pid, signal.SIGCONT)
+    assert "hệ thống đang bận" in reply
