@@ -36,9 +36,9 @@ def event_to_ics(event: Event) -> bytes:
         item.add("dtstart", event.local_start.date())
         item.add("dtend", event.last_day + dt.timedelta(days=1))
     else:
-        item.add("dtstart", event.start_at.astimezone(dt.timezone.utc))
-        item.add("dtend", event.end_at.astimezone(dt.timezone.utc))
-    item.add("dtstamp", (event.updated_at or event.created_at).astimezone(dt.timezone.utc))
+        item.add("dtstart", event.start_at.astimezone(dt.UTC))
+        item.add("dtend", event.end_at.astimezone(dt.UTC))
+    item.add("dtstamp", (event.updated_at or event.created_at).astimezone(dt.UTC))
     location = ", ".join(p for p in (event.venue, event.address, event.city) if p)
     if location:
         item.add("location", location)

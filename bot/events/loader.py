@@ -43,7 +43,8 @@ def load_events(session: Session, path: str | Path, *, allow_sample: bool = Fals
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     seen: set[str] = set()
     for index, raw in enumerate(data.get("events") or [], start=1):
-        label = f"sự kiện #{index} ({raw.get('key', '?')})" if isinstance(raw, dict) else f"#{index}"
+        key = raw.get("key", "?") if isinstance(raw, dict) else "?"
+        label = f"sự kiện #{index} ({key})"
         if not isinstance(raw, dict):
             report.errors.append(f"{label}: không phải một bản ghi")
             continue

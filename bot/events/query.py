@@ -76,20 +76,28 @@ def _entity_values(entities: Iterable[dict[str, Any]] | None, name: str) -> list
     return [str(e["value"]) for e in entities or () if e.get("entity") == name and e.get("value")]
 
 
-def _strip_phrases(key: str) -> str:
-    # Topic words stay: "tôm", "cua", "gạo" are often part of an event's name.
-    for table in ("kind", "audience", "place"):
+def _strip_phrases(key: str, tables: tuple[str, ...] = ("kind", "audience", "place")) -> str:
+    for table in tables:
         for pattern, _value in vocab._pattern(table):
             key = pattern.sub(" ", key)
     return key
 
 
 def name_terms_of(key: str) -> list[str]:
-    """Words of ``key`` (folded text) that could be part of an event's name."""
-    key = _strip_phrases(key)
-    tokens = re.findall(r"[a-z0-9]+", key)
-    return [t for t in dict.fromkeys(tokens) if t not in _STOPWORDS and not t.isdigit()
-            and len(t) > 1]
+    """Words of ``key`` (folded text) that could be part of an event's name.
+
+    Topic words stay ("Festival tôm", "Ngày hội Cua"), but a message made only of filter words
+    ("hội thảo về quy tắc xuất xứ") names no event.
+    """
+    def words(text: str) -> list[str]:
+        tokens = re.findall(r"[a-z0-9]+", text)
+        return [t for t in dict.fromkeys(tokens) if t not in _STOPWORDS and not t.isdigit()
+                and len(t) > 1]
+
+    stripped = _strip_phrases(key)
+    if not words(_strip_phrases(stripped, ("topic",))):
+        return []
+    return words(stripped)
 
 
 def parse_event_question(

@@ -209,15 +209,15 @@ def validate_record(raw: dict[str, Any], *, allow_sample: bool = False) -> dict[
         "co_hosts": _list(record.get("co_hosts"), ";|"),
         "audiences": join_slugs(audiences),
         "topics": join_slugs(topics),
-        "start_at": start.astimezone(dt.timezone.utc),
-        "end_at": end.astimezone(dt.timezone.utc),
+        "start_at": start.astimezone(dt.UTC),
+        "end_at": end.astimezone(dt.UTC),
         "all_day": all_day,
         "venue": _text(record.get("venue")),
         "address": _text(record.get("address")),
         "city": _text(record.get("city")),
         "online_url": online_url,
         "registration_mode": mode,
-        "registration_deadline": deadline.astimezone(dt.timezone.utc) if deadline else None,
+        "registration_deadline": deadline.astimezone(dt.UTC) if deadline else None,
         "capacity": capacity,
         "registration_info": _text(record.get("registration_info")),
         "contact": _text(record.get("contact")),
@@ -242,7 +242,7 @@ def build_search_text(values: dict[str, Any]) -> str:
 
 def _comparable(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).isoformat()
+        return value.astimezone(dt.UTC).isoformat()
     return value
 
 
