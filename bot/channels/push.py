@@ -75,9 +75,14 @@ class ZaloPusher:
                 return False
         return True
 
+    @staticmethod
+    def supports(channel: str | None) -> bool:
+        """Whether a conversation of ``channel`` can receive a push (only Zalo's can)."""
+        return channel == CHANNEL
+
     async def __call__(self, channel: str, sender_id: str, text: str) -> bool:
         """The reminders ``sender``: push to Zalo conversations, refuse others."""
-        if channel != CHANNEL:
+        if not self.supports(channel):
             logger.info("Cannot push to a %r conversation; only Zalo supports it", channel)
             return False
         return await self.send_text(sender_id, text)

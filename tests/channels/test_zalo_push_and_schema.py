@@ -80,6 +80,53 @@ async def test_output_channel_for_rasa_pushes_sends_each_response_at_once(settin
         await channel.client.aclose()
 
 
+def test_due_reminders_go_out_through_zalo_from_a_synchronous_command(
+    credentials_file, fake_zalo, db_url
+):
+    """The way ``python -m bot send-reminders`` drives the pusher (its own event loop)."""
+    import asyncio
+    import datetime as dt
+
+    from bot.db import session_scope
+    from bot.events.models import Event, ReminderSubscription
+    from bot.events.reminders import send_due_reminders
+
+    now = dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC)
+    with session_scope(db_url) as session:
+        event = Event(
+            external_key="hoi-thao-rcep",
+            title="Hội thảo RCEP",
+            start_at=now + dt.timedelta(days=1),
+            end_at=now + dt.timedelta(days=1, hours=3),
+        )
+        session.add(event)
+        session.flush()
+        for sender_id, channel in ((USER, "zalo"), ("web-session-1", "socketio")):
+            session.add(
+                ReminderSubscription(
+                    event_id=event.id, sender_id=sender_id, channel=channel, remind_at=now
+                )
+            )
+
+    pusher = ZaloPusher.from_credentials_file(credentials_file)
+    loop = asyncio.new_event_loop()
+
+    def sender(channel: str, sender_id: str, text: str) -> None:
+        if not loop.run_until_complete(pusher(channel, sender_id, text)):
+            raise RuntimeError("not delivered")
+
+    try:
+        with session_scope(db_url) as session:
+            report = send_due_reminders(session, now, sender)
+    finally:
+        loop.run_until_complete(pusher.aclose())
+        loop.close()
+    assert (report.sent, report.failed) == (1, 1)
+    (sent,) = fake_zalo.delivered()
+    assert sent.body["recipient"] == {"user_id": USER}
+    assert "Hội thảo RCEP" in sent.body["message"]["text"]
+
+
 def test_unset_credentials_fall_back_to_zalo_environment(monkeypatch):
     monkeypatch.setenv("ZALO_APP_ID", "42")
     monkeypatch.setenv("ZALO_APP_SECRET_KEY", "secret-from-env")
