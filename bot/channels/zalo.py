@@ -239,7 +239,7 @@ class ZaloInput(InputChannel):
             return _error(400, "request body too large")
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # incl. absurd nesting
             return _error(400, "request body is not valid JSON")
         if not isinstance(payload, dict):
             return _error(400, "request body must be a JSON object")

@@ -113,3 +113,45 @@ async def test_configured_deletion_event_names(settings, tracker_store, fake_zal
             await channel._client.aclose()
         server.close()
         await server.wait_closed()
+
+
+def test_rows_referencing_a_deleted_row_go_first(tmp_path):
+    """A table without ``sender_id`` that points at a deleted row (FK enforced) is cleaned too."""
+    from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, insert
+
+    from bot.channels.zalo_privacy import delete_sender_rows
+    from bot.db import get_engine
+
+    metadata = MetaData()
+    parent = Table(
+        "parent",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("sender_id", String(64)),
+        Column("channel", String(20)),
+    )
+    child = Table(
+        "child",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("parent_id", Integer, ForeignKey("parent.id"), nullable=False),
+    )
+    url = f"sqlite:///{tmp_path / 'fk.sqlite3'}"
+    metadata.create_all(get_engine(url))
+    with session_scope(url) as session:
+        session.execute(
+            insert(parent),
+            [
+                {"id": 1, "sender_id": USER, "channel": "zalo"},
+                {"id": 2, "sender_id": USER, "channel": None},
+                {"id": 3, "sender_id": OTHER_USER, "channel": "zalo"},
+            ],
+        )
+        session.execute(insert(child), [{"parent_id": 1}, {"parent_id": 2}, {"parent_id": 3}])
+
+    counts = delete_sender_rows(USER, db_url=url, metadata=metadata)
+
+    assert counts == {"child": 2, "parent": 2}
+    with session_scope(url) as session:
+        assert session.execute(select(parent.c.id)).scalars().all() == [3]
+        assert session.execute(select(child.c.parent_id)).scalars().all() == [3]

@@ -112,6 +112,7 @@ async def test_numeric_timestamp_is_signed_as_written(webhook, fake_zalo):
         (b"\xff\xfe", "request body is not valid JSON"),
         (b"[1, 2]", "request body must be a JSON object"),
         (b"", "request body is not valid JSON"),
+        (b"[" * 50_000, "request body is not valid JSON"),
         (json.dumps({"x": "a" * 70_000}).encode(), "request body too large"),
     ],
 )
