@@ -18,9 +18,23 @@ from bot.db import utcnow
 from bot.staff.models import ROLES, StaffUser
 
 MIN_PASSWORD_LENGTH = 10
-_hasher = PasswordHasher()  # argon2id with the RFC 9106 "low memory" parameters
-# Verified against when the username is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing-only")
+_hasher = PasswordHasher()  # argon2id with the RFC 9106 "low memory" parameters (64 MiB, t=3)
+_dummy_hash: str | None = None
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Swap the hasher (tests use cheaper argon2id parameters); returns the previous one."""
+    global _hasher, _dummy_hash
+    previous, _hasher, _dummy_hash = _hasher, hasher, None
+    return previous
+
+
+def _dummy() -> str:
+    """A hash verified against when the username is unknown, so both paths cost the same."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not-a-real-password-used-for-timing-only")
+    return _dummy_hash
 
 
 class AccountError(ValueError):
@@ -112,7 +126,7 @@ def verify_credentials(session: Session, username: str, password: str) -> StaffU
     user = find_user(session, username)
     if user is None or not user.is_active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_dummy(), password or "")
         return None
     try:
         _hasher.verify(user.password_hash, password or "")
