@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, DateTime, select
+from sqlalchemy import Date, DateTime, TypeDecorator, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,9 @@ class TrackedType:
 
 
 def _json_value(value: Any) -> Any:
+    # Aware datetimes in UTC, so an unsaved local value and its stored form compare equal.
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     return value
@@ -62,6 +65,8 @@ def _columns_snapshot(obj: Any) -> dict[str, Any]:
 def _parse_for_column(column_type: Any, value: Any) -> Any:
     if value is None or not isinstance(value, str):
         return value
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl
     python_type = None
     with contextlib.suppress(NotImplementedError):
         python_type = column_type.python_type
