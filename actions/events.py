@@ -20,8 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import latest_text
-from bot.config import TIMEZONE
-from bot.db import session_scope
+from bot.config import TIMEZONE, database_url
+from bot.db import session_scope as _session_scope
 from bot.events import registration as reg
 from bot.events import reminders
 from bot.events.ics import calendar_url
@@ -55,6 +55,11 @@ _ORDINAL_RE = re.compile(
     r"|\bthe\s+(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\b"
     r"|^\s*(?:so\s+)?(\d{1,2})\s*$"
 )
+
+
+def session_scope():  # noqa: ANN201 - a context manager of Session
+    """A session on DATABASE_URL as it is now (engines are cached per URL, never per None)."""
+    return _session_scope(database_url())
 
 
 def current_time() -> dt.datetime:

@@ -189,6 +189,9 @@ def _free_seat(session: Session, event_id: int) -> None:
         .values(registered_count=Event.registered_count - 1)
         .execution_options(synchronize_session=False)
     )
+    loaded = session.identity_map.get(session.identity_key(Event, event_id))
+    if loaded is not None:  # the UPDATE bypassed the ORM: reload the counter on next access
+        session.expire(loaded, ["registered_count"])
 
 
 EXPORT_COLUMNS = ("code", "name", "organisation", "phone", "email", "status", "consent_at",

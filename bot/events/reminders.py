@@ -69,7 +69,9 @@ def subscribe(
         return SubscribeOutcome("cancelled")
     if event.start_at <= now:
         return SubscribeOutcome("past")
-    remind_at = max(event.start_at - (lead or DEFAULT_LEAD), now)
+    # An all-day event "starts" at 08:00 local for reminders: nobody wants a ping at 22:00.
+    start = event.start_at + dt.timedelta(hours=8) if event.all_day else event.start_at
+    remind_at = max(start - (lead or DEFAULT_LEAD), now)
     reminder = session.execute(
         select(ReminderSubscription).where(
             ReminderSubscription.event_id == event_id,
