@@ -9,10 +9,11 @@ Cancelled and postponed events are returned (and labelled), never hidden or show
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.events import vocab
@@ -98,8 +99,11 @@ def find_by_name(session: Session, query: EventQuery, now: dt.datetime) -> list[
     conditions = _filters(query)
     if query.range is not None:
         conditions += [Event.start_at < query.range.end_utc, Event.end_at > query.range.start_utc]
-    stmt = select(Event).where(_phrase_filter(terms), *conditions)
     needed = min(2, len(terms))
+    # Count term hits in SQL first, so only plausible rows are loaded and scored on their title.
+    at_least = max(needed, math.ceil(NAME_MATCH_RATIO * len(terms)))
+    hits = sum(case((Event.search_text.like(f"%{t}%"), 1), else_=0) for t in terms)
+    stmt = select(Event).where(hits >= at_least, *conditions)
     matches = []
     for event in session.execute(stmt).scalars():
         overlap = len(set(terms) & _title_tokens(event))
@@ -136,9 +140,14 @@ def search_events(
 
     time_conditions, past = _range_filter(query, now)
     where = and_(*time_conditions, *_filters(query))
-    total = session.execute(select(func.count(Event.id)).where(where)).scalar_one()
-    stmt = _order(select(Event).where(where), past).offset(query.offset).limit(limit)
-    events = list(session.execute(stmt).scalars())
+    # One scan gives the page and the total (window count), instead of a COUNT plus a SELECT.
+    stmt = _order(select(Event, func.count().over()).where(where), past)
+    rows = session.execute(stmt.offset(query.offset).limit(limit)).all()
+    events = [row[0] for row in rows]
+    if rows:
+        total = rows[0][1]
+    else:
+        total = session.execute(select(func.count(Event.id)).where(where)).scalar_one()
     result = SearchResult(events, total, query, past=past)
     if total == 0:
         result.nearest = nearest_upcoming(session, now)

@@ -122,7 +122,8 @@ def _pattern(table_id: str) -> list[tuple[re.Pattern[str], str]]:
         ((phrase, value) for value, phrases in table.items() for phrase in phrases),
         key=lambda pair: -len(pair[0]),
     )
-    return [(re.compile(rf"(?<![\w/]){re.escape(p)}(?![\w/])"), v) for p, v in pairs]
+    # An optional plural "s" serves the English phrases ("contests", "fairs").
+    return [(re.compile(rf"(?<![\w/]){re.escape(p)}s?(?![\w/])"), v) for p, v in pairs]
 
 
 def find_all(table_id: str, key: str) -> list[str]:
