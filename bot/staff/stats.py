@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -53,7 +54,10 @@ tracker_events = Table(
 )
 TRACKER_INDEX = "ix_events_type_name_timestamp"
 FALLBACK_INTENTS = ("nlu_fallback",)
+# Small talk and button answers are not "questions" for the top-questions table.
+NOT_QUESTIONS = ("greet", "goodbye", "thank", "affirm", "deny", "feedback", "stop")
 TOP_LIMIT = 10
+TEXTS_PER_DAY = 500  # wordings kept per day; the period's top list is merged from these
 
 
 @dataclass
@@ -142,73 +146,143 @@ def _json_field(dialect: str, name: str) -> Any:
     return literal_column(f"(events.data::json ->> '{name}')")
 
 
-def tracker_stats(engine: Engine, period: Period, data: DashboardData) -> None:
-    """Fill the conversation figures of ``data`` from the tracker store."""
+@dataclass
+class DayStats:
+    """One local day of conversation figures, aggregated by the database."""
+
+    by_channel: dict[str, list[int]] = field(default_factory=dict)  # [messages, people, fallback]
+    intents: Counter = field(default_factory=Counter)
+    texts: Counter = field(default_factory=Counter)  # the day's most frequent wordings
+
+
+class TrackerStats:
+    """Per-day aggregates of the tracker store, cached once a day is over.
+
+    A finished day never changes (events are stored with the time they happened), so each past
+    day is aggregated in SQL once per process; later dashboard loads only aggregate today, which
+    the (type_name, timestamp) index turns into a short range scan.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._days: dict[str, DayStats] = {}
+        self._lock = threading.Lock()
+
+    def days(self, period: Period, today: dt.date) -> dict[str, DayStats]:
+        wanted = period.days()
+        today_text = today.isoformat()
+        with self._lock:
+            missing = [d for d in wanted if d not in self._days or d >= today_text]
+        fresh: dict[str, DayStats] = {}
+        if missing:
+            first = dt.date.fromisoformat(missing[0])
+            last = dt.date.fromisoformat(missing[-1])
+            fresh = self._aggregate(Period(first, last))
+            with self._lock:
+                for day in missing:
+                    if day < today_text:  # only finished days are final
+                        self._days[day] = fresh.get(day, DayStats())
+        with self._lock:
+            return {d: fresh.get(d) or self._days.get(d) or DayStats() for d in wanted}
+
+    def _aggregate(self, period: Period) -> dict[str, DayStats]:
+        dialect = self.engine.dialect.name
+        day = _local_day(dialect).label("day")
+        channel = func.coalesce(_json_field(dialect, "input_channel"), "khác").label("channel")
+        user_messages = and_(
+            tracker_events.c.type_name == "user",
+            tracker_events.c.timestamp >= period.start_ts,
+            tracker_events.c.timestamp < period.end_ts,
+        )
+        text_key = func.lower(func.trim(_json_field(dialect, "text"))).label("t")
+        counted = (
+            select(day, text_key, func.count().label("n"))
+            .where(user_messages, tracker_events.c.intent_name.notin_(NOT_QUESTIONS))
+            .group_by(literal_column("day"), literal_column("t"))
+            .subquery()
+        )
+        ranked = select(
+            counted.c.day, counted.c.t, counted.c.n,
+            func.row_number()
+            .over(partition_by=counted.c.day, order_by=counted.c.n.desc())
+            .label("r"),
+        ).subquery()
+        with self.engine.connect() as conn:
+            per_channel = conn.execute(
+                select(
+                    day,
+                    channel,
+                    func.count().label("messages"),
+                    func.count(func.distinct(tracker_events.c.sender_id)).label("people"),
+                    func.count()
+                    .filter(tracker_events.c.intent_name.in_(FALLBACK_INTENTS))
+                    .label("fallback"),
+                )
+                .where(user_messages)
+                .group_by(literal_column("day"), literal_column("channel"))
+            ).all()
+            intents = conn.execute(
+                select(day, tracker_events.c.intent_name, func.count().label("n"))
+                .where(user_messages, tracker_events.c.intent_name.isnot(None))
+                .group_by(literal_column("day"), tracker_events.c.intent_name)
+            ).all()
+            texts = conn.execute(
+                select(ranked.c.day, ranked.c.t, ranked.c.n).where(ranked.c.r <= TEXTS_PER_DAY)
+            ).all()
+        days: dict[str, DayStats] = {}
+        for row in per_channel:
+            stats = days.setdefault(row.day, DayStats())
+            stats.by_channel[row.channel] = [row.messages, row.people, row.fallback]
+        for row in intents:
+            days.setdefault(row.day, DayStats()).intents[row.intent_name] += row.n
+        for row in texts:
+            if row.t:
+                days.setdefault(row.day, DayStats()).texts[row.t] += row.n
+        return days
+
+
+_tracker_stats: dict[str, TrackerStats] = {}
+_tracker_stats_lock = threading.Lock()
+
+
+def tracker_stats_for(engine: Engine) -> TrackerStats:
+    key = str(engine.url)
+    with _tracker_stats_lock:
+        if key not in _tracker_stats:
+            _tracker_stats[key] = TrackerStats(engine)
+        return _tracker_stats[key]
+
+
+def tracker_stats(engine: Engine, period: Period, data: DashboardData,
+                  today: dt.date | None = None) -> None:
+    """Fill the conversation figures of ``data`` from the tracker store.
+
+    A conversation is one person (``sender_id``) talking to the bot on one day on one channel,
+    so daily figures add up to the period's total.
+    """
     if not inspect(engine).has_table("events"):
         data.tracker_available = False
         return
-    dialect = engine.dialect.name
-    day = _local_day(dialect).label("day")
-    channel = func.coalesce(_json_field(dialect, "input_channel"), "khác").label("channel")
-    user_messages = and_(
-        tracker_events.c.type_name == "user",
-        tracker_events.c.timestamp >= period.start_ts,
-        tracker_events.c.timestamp < period.end_ts,
-    )
-    with engine.connect() as conn:
-        per_day = conn.execute(
-            select(
-                day,
-                channel,
-                func.count().label("messages"),
-                func.count(func.distinct(tracker_events.c.sender_id)).label("conversations"),
-            )
-            .where(user_messages)
-            .group_by(literal_column("day"), literal_column("channel"))
-        ).all()
-        totals = conn.execute(
-            select(
-                func.count(),
-                func.count(func.distinct(tracker_events.c.sender_id)),
-                func.count().filter(tracker_events.c.intent_name.in_(FALLBACK_INTENTS)),
-            ).where(user_messages)
-        ).one()
-        intents = conn.execute(
-            select(tracker_events.c.intent_name, func.count().label("n"))
-            .where(user_messages, tracker_events.c.intent_name.isnot(None))
-            .group_by(tracker_events.c.intent_name)
-            .order_by(literal_column("n").desc())
-            .limit(TOP_LIMIT)
-        ).all()
-        message_text = func.lower(func.trim(_json_field(dialect, "text"))).label("t")
-        texts = conn.execute(
-            select(message_text, func.count().label("n"))
-            .where(
-                user_messages,
-                tracker_events.c.intent_name.notin_(
-                    ("greet", "goodbye", "thank", "affirm", "deny", "feedback", "stop")
-                ),
-            )
-            .group_by(literal_column("t"))
-            .order_by(literal_column("n").desc())
-            .limit(TOP_LIMIT * 20)
-        ).all()
-
-    days = data.days
-    index = {d: i for i, d in enumerate(days)}
-    channels = sorted({row.channel for row in per_day})
+    today = today or dt.datetime.now(TIMEZONE).date()
+    per_day = tracker_stats_for(engine).days(period, today)
+    channels = sorted({c for stats in per_day.values() for c in stats.by_channel})
     data.channels = channels
-    data.messages_per_day = {c: [0] * len(days) for c in channels}
-    data.conversations_per_day = {c: [0] * len(days) for c in channels}
-    for row in per_day:
-        if row.day in index:
-            data.messages_per_day[row.channel][index[row.day]] = row.messages
-            data.conversations_per_day[row.channel][index[row.day]] = row.conversations
-    data.total_messages, data.total_conversations, data.fallback_messages = (
-        int(totals[0] or 0), int(totals[1] or 0), int(totals[2] or 0)
-    )
-    data.top_intents = [(row.intent_name, row.n) for row in intents]
-    data.top_questions = _merge_wordings((row.t, row.n) for row in texts if row.t)[:TOP_LIMIT]
+    data.messages_per_day = {c: [0] * len(data.days) for c in channels}
+    data.conversations_per_day = {c: [0] * len(data.days) for c in channels}
+    intents: Counter = Counter()
+    texts: Counter = Counter()
+    for index, day in enumerate(data.days):
+        stats = per_day[day]
+        for channel, (messages, people, fallback) in stats.by_channel.items():
+            data.messages_per_day[channel][index] = messages
+            data.conversations_per_day[channel][index] = people
+            data.total_messages += messages
+            data.total_conversations += people
+            data.fallback_messages += fallback
+        intents.update(stats.intents)
+        texts.update(stats.texts)
+    data.top_intents = intents.most_common(TOP_LIMIT)
+    data.top_questions = _merge_wordings(texts.most_common())[:TOP_LIMIT]
 
 
 def _merge_wordings(rows: Any) -> list[tuple[str, int]]:
@@ -222,7 +296,9 @@ def _merge_wordings(rows: Any) -> list[tuple[str, int]]:
             continue
         key = search_key(wording)
         counts[key] += count
-        if key not in shown or count > shown[key][1]:
+        # Show the most frequent wording; on a tie, the one typed with Vietnamese marks.
+        rank = (count, wording != key)
+        if key not in shown or rank > (shown[key][1], shown[key][0] != key):
             shown[key] = (wording, count)
     return [(shown[key][0], total) for key, total in counts.most_common()]
 
@@ -266,14 +342,15 @@ def bot_db_stats(session: Any, period: Period, data: DashboardData) -> None:
     data.registrations = [(title, n) for title, n in rows]
 
 
-def dashboard_data(tracker: Engine | None, session: Any, period: Period) -> DashboardData:
+def dashboard_data(tracker: Engine | None, session: Any, period: Period,
+                   today: dt.date | None = None) -> DashboardData:
     data = DashboardData(
         period=period, days=period.days(), channels=[], messages_per_day={},
         conversations_per_day={},
     )
     if tracker is not None:
         try:
-            tracker_stats(tracker, period, data)
+            tracker_stats(tracker, period, data, today)
         except Exception as exc:  # noqa: BLE001 - an unreachable tracker store must not break the page
             log.warning("Tracker statistics unavailable: %s", exc.__class__.__name__)
             data.tracker_available = False

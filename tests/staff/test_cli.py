@@ -1,0 +1,71 @@
+"""The operator CLI: accounts without default passwords, import/export, clear errors."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy import select
+
+from bot.cli import main, retrain_command
+from bot.db import session_scope
+from bot.staff.accounts import verify_credentials
+from bot.staff.models import StaffUser
+
+
+def _run(db_url: str, *argv: str, stdin: str = "") -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["--database-url", db_url, *argv], out=out, stdin=io.StringIO(stdin))
+    return code, out.getvalue()
+
+
+def test_create_user_then_reset_password(db_url, capsys):
+    code, out = _run(db_url, "create-user", "Admin.CaMau", "--role", "admin", "--password-stdin",
+                     stdin="mot-mat-khau-dai\n")
+    assert code == 0 and "admin.camau" in out
+    with session_scope(db_url) as session:
+        user = session.scalar(select(StaffUser))
+        assert (user.username, user.role, user.is_active) == ("admin.camau", "admin", True)
+        assert verify_credentials(session, "admin.camau", "mot-mat-khau-dai") is not None
+        version = user.session_version
+
+    code, out = _run(db_url, "reset-password", "admin.camau", "--password-stdin",
+                     stdin="mat-khau-thu-hai\n")
+    assert code == 0
+    with session_scope(db_url) as session:
+        assert verify_credentials(session, "admin.camau", "mot-mat-khau-dai") is None
+        assert verify_credentials(session, "admin.camau", "mat-khau-thu-hai") is not None
+        assert session.scalar(select(StaffUser.session_version)) == version + 1
+
+
+def test_weak_passwords_duplicates_and_unknown_users_are_refused(db_url, capsys):
+    code, _ = _run(db_url, "create-user", "bientap", "--role", "editor", "--password-stdin",
+                   stdin="ngan\n")
+    assert code == 1
+    assert "ít nhất 10 ký tự" in capsys.readouterr().err
+    _run(db_url, "create-user", "bientap", "--role", "editor", "--password-stdin",
+         stdin="du-dai-roi-nhe\n")
+    code, _ = _run(db_url, "create-user", "bientap", "--role", "viewer", "--password-stdin",
+                   stdin="du-dai-roi-nhe\n")
+    assert code == 1 and "đã tồn tại" in capsys.readouterr().err
+    code, _ = _run(db_url, "reset-password", "khongco", "--password-stdin", stdin="du-dai-roi-nhe\n")
+    assert code == 1 and "Không có tài khoản" in capsys.readouterr().err
+
+
+def test_there_is_no_default_account(db_url):
+    with session_scope(db_url) as session:
+        assert session.scalar(select(StaffUser)) is None
+
+
+def test_export_and_import_round_trip(db_url, tmp_path, capsys):
+    target = tmp_path / "faq.xlsx"
+    code, out = _run(db_url, "export", "faq", "xlsx", "-o", str(target))
+    assert code == 0 and target.exists()
+    code, out = _run(db_url, "import", "faq", str(target))
+    assert code == 0 and "lỗi 0 dòng" in out
+    code, _ = _run(db_url, "import", "faq", str(tmp_path / "missing.csv"))
+    assert code == 1 and "Không tìm thấy tệp" in capsys.readouterr().err
+
+
+def test_retrain_uses_the_project_config():
+    command = retrain_command()
+    assert command[1:6] == ["train", "--config", "config.yml", "--domain", "domain"]
