@@ -77,18 +77,27 @@ def asset_version(relative_path: str) -> str:
     return digest[:12]
 
 
-def _staff_mount() -> Mount | None:
-    """The staff workspace under /admin, or None while ``bot.staff.app`` does not exist yet."""
+def _staff_mount(database_url: str | None) -> Mount | None:
+    """The staff workspace under /admin, or None when ``bot.staff.app`` is absent or broken.
+
+    A broken staff app must not take the public page down with it, so its errors are logged
+    loudly and the page is served without /admin.
+    """
     try:
         from bot.staff.app import create_staff_app
     except ImportError as exc:
         if exc.name == "bot.staff.app":
             logger.info("staff workspace not installed; /admin is not served")
         else:
-            # A broken staff app must not take the public page down with it; log it loudly.
             logger.error("staff workspace failed to import; /admin is not served: %r", exc)
         return None
-    return Mount(STAFF_PREFIX, app=create_staff_app(), name="staff")
+    try:
+        staff_app = create_staff_app(database_url=database_url, base_url=STAFF_PREFIX)
+    except Exception:
+        logger.exception("staff workspace failed to start; /admin is not served")
+        return None
+    # sqladmin builds its links with url_for("admin:..."), so the mount must be named "admin".
+    return Mount(STAFF_PREFIX, app=staff_app, name="admin")
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:
@@ -145,7 +154,7 @@ def create_web_app(
         ),
         Mount("/static", app=CachedStaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
-    if mount_staff and (staff := _staff_mount()) is not None:
+    if mount_staff and (staff := _staff_mount(database_url)) is not None:
         routes.append(staff)
 
     return Starlette(

@@ -146,6 +146,37 @@ def test_calendar_for_unknown_event_is_a_polite_404(client: TestClient, event_id
     assert "Traceback" not in response.text
 
 
+def test_calendar_reads_the_event_from_the_bot_database(db_url: str, db_session) -> None:
+    pytest.importorskip("bot.events.ics", reason="events capability not written yet")
+    import datetime as dt
+
+    from bot.config import TIMEZONE
+    from bot.events.models import Event
+
+    start = dt.datetime(2026, 12, 3, 8, 0, tzinfo=TIMEZONE)
+    event = Event(
+        external_key="web-calendar-test",
+        title="Hội thảo quy tắc xuất xứ (thử nghiệm)",
+        start_at=start,
+        end_at=start + dt.timedelta(hours=3),
+        is_sample=True,
+    )
+    db_session.add(event)
+    db_session.commit()
+
+    client = TestClient(
+        create_web_app(public_rasa_url=RASA_URL, database_url=db_url, mount_staff=False)
+    )
+    response = client.get(f"/calendar/{event.id}.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    body = response.text.replace("\r\n ", "")  # undo iCalendar line folding
+    assert body.startswith("BEGIN:VCALENDAR")
+    assert "SUMMARY:Hội thảo quy tắc xuất xứ (thử nghiệm)" in body
+    assert "DTSTART:20261203T010000Z" in body
+    assert client.get(f"/calendar/{event.id + 1}.ics").status_code == 404
+
+
 def test_calendar_serves_the_events_ics(db_url: str) -> None:
     seen: list[str] = []
 
@@ -182,9 +213,12 @@ def test_calendar_database_error_is_a_polite_503(db_url: str) -> None:
 def test_staff_app_is_mounted_when_installed(db_url: str) -> None:
     pytest.importorskip("bot.staff.app", reason="bot.staff.app not written yet")
     client = TestClient(create_web_app(public_rasa_url=RASA_URL, database_url=db_url))
-    response = client.get("/admin/", follow_redirects=False)
-    assert response.status_code != 404
-    assert "content-security-policy" not in response.headers  # the staff app sets its own
+    response = client.get("/admin/")  # follows the redirect to the sign-in page
+    assert response.status_code == 200
+    assert response.url.path == "/admin/login"
+    # Our page CSP would break the staff pages; they only get the generic headers.
+    assert response.headers.get("content-security-policy") != content_security_policy(RASA_URL)
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_rasa_origins_cover_http_and_websocket() -> None:

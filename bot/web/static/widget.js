@@ -167,6 +167,28 @@
     return node;
   }
 
+  // 24x24 outline paths (Material Icons, Apache-2.0).
+  var ICONS = {
+    chat: "M20 2H4c-1.1 0-2 .9-2 2v18l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2zm0 14H5.17L4 17.17V4h16v12z",
+    thumbUp:
+      "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06" +
+      "L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22" +
+      "l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+  };
+
+  function svgIcon(path, className) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", className);
+    var shape = document.createElementNS(ns, "path");
+    shape.setAttribute("d", path);
+    svg.append(shape);
+    return svg;
+  }
+
   function safeHref(candidate) {
     var withScheme = /^www\./i.test(candidate) ? "https://" + candidate : candidate;
     try {
@@ -263,8 +285,7 @@
     launcher.type = "button";
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "acw-panel");
-    launcher.append(el("span", "acw-launcher-icon", "💬"), el("span", "acw-launcher-text", TEXT.launcher));
-    launcher.firstChild.setAttribute("aria-hidden", "true");
+    launcher.append(svgIcon(ICONS.chat, "acw-launcher-icon"), el("span", "acw-launcher-text", TEXT.launcher));
 
     var panel = el("section", "acw-panel");
     panel.id = "acw-panel";
@@ -434,11 +455,18 @@
     group.setAttribute("aria-label", TEXT.feedbackGroup);
     entry.feedback.forEach(function (choice) {
       var value = feedbackValue(choice);
-      var button = el("button", "acw-feedback-button", choice.title);
+      var button = el("button", "acw-feedback-button");
       button.type = "button";
       button.dataset.value = value;
-      if (value === "up") button.setAttribute("aria-label", TEXT.feedbackUp);
-      if (value === "down") button.setAttribute("aria-label", TEXT.feedbackDown);
+      if (value === "up" || value === "down") {
+        // Drawn, not the emoji: phones and kiosks without an emoji font would show empty boxes.
+        var label = value === "up" ? TEXT.feedbackUp : TEXT.feedbackDown;
+        button.setAttribute("aria-label", label);
+        button.title = label;
+        button.append(svgIcon(ICONS.thumbUp, "acw-feedback-icon" + (value === "down" ? " acw-flip" : "")));
+      } else {
+        button.textContent = choice.title;
+      }
       button.setAttribute("aria-pressed", String(entry.feedbackSent === choice.payload));
       button.disabled = entry.feedbackSent !== null;
       button.addEventListener("click", function () {
