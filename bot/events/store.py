@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +65,14 @@ class WriteReport:
         return text + "".join(f"\n  - {e}" for e in self.errors)
 
 
+_TAG = re.compile(r"<[^>]{0,200}>")
+
+
 def _text(value: Any) -> str:
-    return normalize_text(str(value), expand_teencode=False).strip() if value is not None else ""
+    """Clean text from a file: NFC, tidy spaces, and no HTML tags (replies are plain text)."""
+    if value is None:
+        return ""
+    return normalize_text(_TAG.sub(" ", str(value)), expand_teencode=False).strip()
 
 
 def _list(value: Any, separators: str = ",;") -> list[str]:

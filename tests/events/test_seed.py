@@ -128,3 +128,9 @@ def test_vietnamese_kind_and_audience_labels_are_accepted():
     assert values["kind"] == "hoi_thao"
     assert values["audiences"] == "doanh_nghiep,hoc_sinh_sinh_vien"
     assert values["end_at"] - values["start_at"] == dt.timedelta(hours=2)
+
+
+def test_html_in_imported_text_is_not_kept():
+    values = validate_record({"title": "<b>Hội thảo</b> <script>alert(1)</script>xuất khẩu",
+                              "start": "2026-12-02"})
+    assert "<" not in values["title"] and values["title"].startswith("Hội thảo")
