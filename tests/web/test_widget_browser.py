@@ -36,6 +36,11 @@ def page(chromium: Browser) -> Iterator[Page]:
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    # Refused connections during the reconnect test are expected errors; CSP violations are not.
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and errors.append(message.text),
+    )
     yield page
     context.close()
     assert errors == [], f"JavaScript errors or dialogs on the page: {errors}"

@@ -344,7 +344,7 @@
     var disclaimer = el("p", "acw-disclaimer", TEXT.disclaimer);
 
     panel.append(header, status, log, typing, form, disclaimer);
-    root.append(panel, launcher);
+    root.append(launcher, panel); // Tab from the launcher goes straight into the panel
     document.body.append(root);
 
     launcher.addEventListener("click", function () {
