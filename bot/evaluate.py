@@ -27,8 +27,7 @@ STOCK_PIPELINE = {
     "pipeline": [
         {"name": "WhitespaceTokenizer"},
         {"name": "CountVectorsFeaturizer"},
-        {"name": "DIETClassifier", "epochs": 80, "constrain_similarities": True,
-         "random_seed": 42},
+        {"name": "DIETClassifier", "epochs": 80, "constrain_similarities": True, "random_seed": 42},
         {"name": "EntitySynonymMapper"},
     ],
 }
@@ -83,7 +82,10 @@ def load_test_messages(path: Path = NLU_TEST) -> list[tuple[str, str]]:
 
 
 def evaluate_nlu_model(model: Path, name: str, messages: list[tuple[str, str]]) -> NluReport:
-    """Parse every held-out message; "top" is the best-ranked intent, "final" what the bot acts on."""
+    """Parse every held-out message.
+
+    "top" is the classifier's best intent, "final" the intent the bot acts on (after fallback).
+    """
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
@@ -124,8 +126,10 @@ def compare_pipelines() -> list[NluReport]:
     with tempfile.TemporaryDirectory() as tmp:
         stock_config = Path(tmp) / "stock.yml"
         stock_config.write_text(yaml.safe_dump(STOCK_PIPELINE), encoding="utf-8")
-        for name, config_file in (("vietnamese (config.yml)", config.PROJECT_ROOT / "config.yml"),
-                                  ("rasa stock", stock_config)):
+        for name, config_file in (
+            ("vietnamese (config.yml)", config.PROJECT_ROOT / "config.yml"),
+            ("rasa stock", stock_config),
+        ):
             model = train_nlu(config_file, Path(tmp) / name.split()[0])
             reports.append(evaluate_nlu_model(model, name, messages))
     return reports
@@ -137,8 +141,10 @@ def print_nlu(reports: list[NluReport]) -> None:
     for report in reports:
         for subset in ("overall", "plain_or_teencode", "english"):
             s: NluScores = getattr(report, subset)
-            print(f"{report.pipeline:26} {subset:18} {s.messages:>4} {s.accuracy:>9.3f} "
-                  f"{s.macro_f1:>9.3f} {s.fallback_rate:>9.3f}")
+            print(
+                f"{report.pipeline:26} {subset:18} {s.messages:>4} {s.accuracy:>9.3f} "
+                f"{s.macro_f1:>9.3f} {s.fallback_rate:>9.3f}"
+            )
     if len(reports) == 2:
         ours, stock = reports
         for subset in ("overall", "plain_or_teencode"):

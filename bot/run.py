@@ -75,6 +75,10 @@ class Stack:
             "RASA_PORT": str(self.rasa_port),
             "WEB_PORT": str(self.web_port),
         }
+        extra.setdefault(
+            "PUBLIC_RASA_URL",
+            os.environ.get("PUBLIC_RASA_URL", f"http://127.0.0.1:{self.rasa_port}"),
+        )
         if self.tracker_db:
             extra["TRACKER_DB"] = self.tracker_db
         return service_env(self.database_url, **extra)
@@ -83,26 +87,67 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         process = subprocess.Popen(
-            args, cwd=config.PROJECT_ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+            args,
+            cwd=config.PROJECT_ROOT,
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
         )
         self.processes[name] = process
         return process
 
     def start(self, timeout: float = 240) -> None:
-        cors = [origin for origin in config.CORS_ORIGINS.split(",") if origin]
-        actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--actions",
-                                          "actions", "--port", str(self.action_port)])
-        rasa = self._spawn("rasa", [
-            str(BIN / "rasa"), "run", "--model", str(self.model), "--port", str(self.rasa_port),
-            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-            "--cors", *cors,
-        ])
+        # Read now, not at import: the one list of portal origins (the widget channel checks it too).
+        origins = os.environ.get("CORS_ORIGINS", config.CORS_ORIGINS)
+        cors = [origin.strip() for origin in origins.split(",") if origin.strip()]
+        actions = self._spawn(
+            "actions",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
+        )
+        rasa = self._spawn(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.rasa_port),
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                "endpoints.yml",
+                "--cors",
+                *cors,
+            ],
+        )
         web = None
         if self.with_web:
-            web = self._spawn("web", [str(BIN / "python"), "-m", "uvicorn", "--factory",
-                                      "bot.web.app:create_web_app", "--host", "127.0.0.1",
-                                      "--port", str(self.web_port)])
+            web = self._spawn(
+                "web",
+                [
+                    str(BIN / "python"),
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "bot.web.app:create_web_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--ws",
+                    "none",  # long-polling only, see bot/web/README.md
+                    "--port",
+                    str(self.web_port),
+                ],
+            )
         try:
             wait_until_up(f"http://127.0.0.1:{self.action_port}/health", timeout, actions)
             wait_until_up(f"http://127.0.0.1:{self.rasa_port}/", timeout, rasa)

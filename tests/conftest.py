@@ -90,17 +90,16 @@ def pg_url() -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        from bot.db.base import get_engine, get_sessionmaker
+        from bot.db.base import reset_engines
 
-        get_engine(url).dispose()
-        get_engine.cache_clear()
-        get_sessionmaker.cache_clear()
+        reset_engines()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
 # --- Trained model and running servers (shared by NLU, conversation, end-to-end and browser tests)
+
 
 def free_port() -> int:
     import socket
@@ -136,8 +135,12 @@ def stack(trained_model, tmp_path_factory):
         tracker_db=str(var / "tracker.sqlite3"),
         log_dir=var / "logs",
     )
-    os.environ.setdefault("ACTION_TIMEOUT_SECONDS", "10")  # the "action server down" test waits this
-    os.environ["CORS_ORIGINS"] = f"http://127.0.0.1:{running.web_port},http://localhost:{running.web_port}"
+    os.environ.setdefault(
+        "ACTION_TIMEOUT_SECONDS", "10"
+    )  # the "action server down" test waits this
+    os.environ["CORS_ORIGINS"] = (
+        f"http://127.0.0.1:{running.web_port},http://localhost:{running.web_port}"
+    )
     running.start()
     try:
         yield running

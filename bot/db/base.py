@@ -23,12 +23,25 @@ Base = declarative_base()
 
 def utcnow() -> dt.datetime:
     """Timezone-aware now in UTC (stored as UTC; shown in Asia/Ho_Chi_Minh)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or config.database_url()
+    """The engine for ``url`` (default: DATABASE_URL as set now), one per URL per process."""
+    return _engine_for(url or config.database_url())
+
+
+_engines_created: list[Engine] = []
+
+
+@lru_cache(maxsize=32)
+def _engine_for(url: str) -> Engine:
+    engine = _create_engine(url)
+    _engines_created.append(engine)
+    return engine
+
+
+def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -48,9 +61,22 @@ def get_engine(url: str | None = None) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-@lru_cache(maxsize=8)
 def get_sessionmaker(url: str | None = None) -> sessionmaker:
-    return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+    return _sessionmaker_for(url or config.database_url())
+
+
+@lru_cache(maxsize=32)
+def _sessionmaker_for(url: str) -> sessionmaker:
+    return sessionmaker(bind=_engine_for(url), future=True, expire_on_commit=False)
+
+
+def reset_engines() -> None:
+    """Dispose every cached engine (tests and tools that drop databases call this)."""
+    for engine in list(_engines_created):
+        engine.dispose()
+    _engines_created.clear()
+    _engine_for.cache_clear()
+    _sessionmaker_for.cache_clear()
 
 
 @contextmanager

@@ -29,8 +29,9 @@ import yaml
 TEENCODE_FILE = Path(__file__).resolve().parent / "data" / "teencode.yml"
 
 _MARKS = "\u0300-\u036f"
-# A word: letters/digits/combining marks, joined by "/" or "-" (dates, C/O, 31/2018/NĐ-CP, e-commerce
-# stay one piece) and by "." "," ":" between digits only (0306.17, 1,5, 8:30); e-mails and URLs whole.
+# A word: letters/digits/combining marks, joined by "/" or "-" (dates, C/O, 31/2018/NĐ-CP,
+# e-commerce stay one piece) and by "." "," ":" between digits only (0306.17, 1,5, 8:30);
+# e-mails and URLs stay whole.
 _PIECE = re.compile(
     rf"(?P<url>(?:https?://|www\.)[^\s]*[^\s.,!?;:)\]\"'])"
     rf"|(?P<email>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
@@ -42,7 +43,7 @@ _PIECE = re.compile(
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 _QUOTES = {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'"}
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
-# Open syllables whose tone goes on the first vowel in the convention we use ("hòa", "khỏe", "thủy").
+# Open syllables whose tone goes on the first vowel in our convention ("hòa", "khỏe", "thủy").
 _GLIDE_NUCLEI = ("oa", "oe", "uy")
 
 

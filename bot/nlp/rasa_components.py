@@ -76,12 +76,15 @@ class VietnameseNormalizer(GraphComponent):
         if training and message.get(ENTITIES):
             entities = []
             for entity in message.get(ENTITIES):
-                span = map_span(pieces, entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END])
+                span = map_span(
+                    pieces, entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END]
+                )
                 if span is None:
                     logger.warning("Dropped an entity annotation lost by normalisation.")
                     continue
-                entities.append({**entity, ENTITY_ATTRIBUTE_START: span[0],
-                                 ENTITY_ATTRIBUTE_END: span[1]})
+                entities.append(
+                    {**entity, ENTITY_ATTRIBUTE_START: span[0], ENTITY_ATTRIBUTE_END: span[1]}
+                )
             message.set(ENTITIES, entities)
         message.set(TEXT, normalized)
         if not training:
@@ -126,8 +129,9 @@ class InputGuard(GraphComponent):
 
     @staticmethod
     def _override(message: Message, intent: str) -> None:
-        message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0},
-                    add_to_output=True)
+        message.set(
+            INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True
+        )
         message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         message.set(ENTITIES, [], add_to_output=True)
 

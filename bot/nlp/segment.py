@@ -79,7 +79,7 @@ def _segment_run(text: str, start: int, end: int) -> list[Word]:
         if first is None:
             break
         last = syllables[min(cursor + count, len(syllables)) - 1]
-        words.append(Word(text[first[0]:last[1]], first[0], last[1], tag))
+        words.append(Word(text[first[0] : last[1]], first[0], last[1], tag))
         cursor += count
     # Whatever underthesea did not account for (it never should) stays a word of its own.
     for s, e in syllables[cursor:]:
@@ -100,5 +100,5 @@ def analyze(text: str) -> list[Word]:
 
 
 def segment_words(text: str) -> list[str]:
-    """Just the words: ``segment_words("quy tắc xuất xứ là gì")`` → ``["quy tắc", "xuất xứ", ...]``."""
+    """Just the words: "quy tắc xuất xứ là gì" → ["quy tắc", "xuất xứ", "là", "gì"]."""
     return [word.text for word in analyze(text)]
