@@ -98,7 +98,7 @@ class Stack:
         return process
 
     def start(self, timeout: float = 240) -> None:
-        # Read now, not at import: the one list of portal origins (the widget channel checks it too).
+        # Read now, not at import: the one list of portal origins (the widget channel checks it).
         origins = os.environ.get("CORS_ORIGINS", config.CORS_ORIGINS)
         cors = [origin.strip() for origin in origins.split(",") if origin.strip()]
         actions = self._spawn(
