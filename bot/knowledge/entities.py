@@ -120,15 +120,19 @@ class Vocabulary:
         """Register ``value`` (itself an alias) and its other spellings for ``kind``."""
         if kind in ("co_form", "hs_code"):
             return  # matched by patterns, not by name
-        known = {(a.kind, a.folded) for a in self.aliases}
+        known = {(a.kind, a.folded): a for a in self.aliases}
         for name in [value, *names]:
             accented = normalize_text(str(name), expand_teencode=False).lower().strip()
             key = folded(accented).strip()
-            if not key or (kind, key) in known:
+            if not key:
                 continue
-            known.add((kind, key))
+            if (kind, key) in known:
+                if accented.isascii():  # listed without marks on purpose: safe unmarked
+                    known[(kind, key)].needs_marks = False
+                continue
             ambiguous = " " not in key and not accented.isascii() and key not in _SAFE_UNMARKED
-            self.aliases.append(_Alias(kind, value, key, accented, ambiguous))
+            known[(kind, key)] = _Alias(kind, value, key, accented, ambiguous)
+            self.aliases.append(known[(kind, key)])
         # Longest aliases first: "hàn quốc" must win over "hàn".
         self.aliases.sort(key=lambda a: len(a.folded), reverse=True)
 

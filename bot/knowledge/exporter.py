@@ -1,28 +1,14 @@
 """Exporter helper: which agreement and C/O form can apply to a product shipped to a country.
 
-Reads ``data/knowledge/exporter_rules.yml`` (structured data, not FAQ entries)::
+Reads ``data/knowledge/exporter_rules.yml`` (structured data written by the content team, not FAQ
+entries; its header explains each field). What the helper uses::
 
-    as_of: 2026-11-26
-    products:                       # what Cà Mau exports; synonyms are matched folded
-      - name: tôm
-        name_en: shrimp
-        synonyms: [tôm sú, tôm thẻ, shrimp, prawn]
-        hs_chapter: "03"
-        hs_headings: ["0306", "1605"]
-    destinations:
-      - country: Hàn Quốc            # Vietnamese name, as in entry entities
-        name_en: Korea
-        aliases: [korea, south korea]
-        agreements:
-          - {agreement: AKFTA, co_form: AK}
-          - {agreement: RCEP, co_form: RCEP}
-    general_rule:                    # optional; the ATIGA rule below is the default text
-      vi: ...
-      en: ...
-    lookups:                         # where PSRs and tariffs are officially published
-      - {title: ..., url: ..., covers: [psr, tariff]}
-    sources:
-      - {title: ..., url: ..., checked: 2026-11-26}
+    products:      [{name, synonyms, hs_chapter, hs_heading, processed_hs_heading, seafood, faq}]
+    destinations:  [{country, synonyms, asean, agreements: [{agreement, co_form, awsc,
+                     in_force_confirmed}], other_forms: [{co_form, note, note_en}], note, note_en,
+                     faq}]
+    lookups:       [{what, what_en, where, url}]
+    seafood_origin_note(_en), rcep_in_force_note(_en), choice_note(_en), asean_faq
 
 The helper never states a tariff rate or a product-specific rule: it names the agreements and forms
 the data lists, the general ATIGA origin rule, and where to look the rest up officially. A product
@@ -67,12 +53,23 @@ class Product:
     synonyms: tuple[str, ...]
     hs_chapter: str | None
     hs_headings: tuple[str, ...]
+    seafood: bool = False
+    faq: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Route:
     agreement: str
     co_form: str | None
+    awsc: bool = False
+    in_force_confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class OtherForm:
+    co_form: str
+    note: str | None
+    note_en: str | None
 
 
 @dataclass(frozen=True)
@@ -81,13 +78,19 @@ class Destination:
     name_en: str | None
     aliases: tuple[str, ...]
     routes: tuple[Route, ...]
+    asean: bool = False
+    other_forms: tuple[OtherForm, ...] = ()
+    note: str | None = None
+    note_en: str | None = None
+    faq: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Lookup:
     title: str
     url: str | None
-    covers: tuple[str, ...]
+    title_en: str | None = None
+    where: str | None = None
 
 
 @dataclass
@@ -95,7 +98,8 @@ class ExporterRules:
     products: list[Product] = field(default_factory=list)
     destinations: list[Destination] = field(default_factory=list)
     lookups: list[Lookup] = field(default_factory=list)
-    sources: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # seafood_origin_note, choice_note_en...
+    asean_faq: str | None = None
     general_rule_vi: str = GENERAL_RULE_VI
     general_rule_en: str = GENERAL_RULE_EN
     as_of: dt.date | None = None
@@ -106,33 +110,23 @@ class ExporterRules:
         if isinstance(general, str):
             general = {"vi": general}
         return cls(
-            products=[
-                Product(
-                    name=str(p["name"]),
-                    name_en=p.get("name_en"),
-                    synonyms=tuple(str(s) for s in p.get("synonyms") or ()),
-                    hs_chapter=_code(p.get("hs_chapter")),
-                    hs_headings=tuple(_code(h) for h in p.get("hs_headings") or () if h),
-                )
-                for p in raw.get("products") or ()
-            ],
-            destinations=[
-                Destination(
-                    country=str(d["country"]),
-                    name_en=d.get("name_en"),
-                    aliases=tuple(str(a) for a in d.get("aliases") or ()),
-                    routes=tuple(
-                        Route(str(r["agreement"]), r.get("co_form") and str(r["co_form"]))
-                        for r in d.get("agreements") or ()
-                    ),
-                )
-                for d in raw.get("destinations") or ()
-            ],
+            products=[_product(p) for p in raw.get("products") or ()],
+            destinations=[_destination(d) for d in raw.get("destinations") or ()],
             lookups=[
-                Lookup(str(item["title"]), item.get("url"), tuple(item.get("covers") or ()))
-                for item in raw.get("lookups") or raw.get("official_lookups") or ()
+                Lookup(
+                    title=str(item.get("what") or item.get("title") or ""),
+                    url=item.get("url"),
+                    title_en=item.get("what_en"),
+                    where=item.get("where"),
+                )
+                for item in raw.get("lookups") or ()
             ],
-            sources=list(raw.get("sources") or ()),
+            notes={
+                key: " ".join(str(value).split())
+                for key, value in raw.items()
+                if key.endswith(("_note", "_note_en")) and value
+            },
+            asean_faq=raw.get("asean_faq"),
             general_rule_vi=str(general.get("vi") or GENERAL_RULE_VI).strip(),
             general_rule_en=str(general.get("en") or GENERAL_RULE_EN).strip(),
             as_of=raw.get("as_of"),
@@ -171,6 +165,51 @@ class ExporterRules:
         return None
 
 
+def _ids(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _product(raw: dict[str, Any]) -> Product:
+    headings = [raw.get("hs_heading"), raw.get("processed_hs_heading"),
+                *(raw.get("hs_headings") or ())]
+    return Product(
+        name=str(raw["name"]),
+        name_en=raw.get("name_en"),
+        synonyms=tuple(str(s) for s in raw.get("synonyms") or ()),
+        hs_chapter=_code(raw.get("hs_chapter")),
+        hs_headings=tuple(dict.fromkeys(c for c in map(_code, headings) if c)),
+        seafood=bool(raw.get("seafood")),
+        faq=_ids(raw.get("faq")),
+    )
+
+
+def _destination(raw: dict[str, Any]) -> Destination:
+    return Destination(
+        country=str(raw["country"]),
+        name_en=raw.get("name_en"),
+        aliases=tuple(str(a) for a in (raw.get("synonyms") or raw.get("aliases") or ())),
+        routes=tuple(
+            Route(
+                agreement=str(r["agreement"]),
+                co_form=r.get("co_form") and str(r["co_form"]),
+                awsc=bool(r.get("awsc")),
+                in_force_confirmed=r.get("in_force_confirmed", True) is not False,
+            )
+            for r in raw.get("agreements") or ()
+        ),
+        asean=bool(raw.get("asean")),
+        other_forms=tuple(
+            OtherForm(str(o["co_form"]), o.get("note"), o.get("note_en"))
+            for o in raw.get("other_forms") or ()
+        ),
+        note=raw.get("note") and " ".join(str(raw["note"]).split()),
+        note_en=raw.get("note_en") and " ".join(str(raw["note_en"]).split()),
+        faq=_ids(raw.get("faq")),
+    )
+
+
 def _code(value: Any) -> str | None:
     if value is None:
         return None
@@ -199,6 +238,7 @@ class ExporterAnswer:
     product: str | None
     country: str | None
     routes: tuple[Route, ...] = ()
+    related_ids: tuple[str, ...] = ()  # FAQ entries that explain more (offered as buttons)
 
 
 def exporter_answer(
@@ -210,47 +250,71 @@ def exporter_answer(
     lang: str = "vi",
 ) -> ExporterAnswer:
     """What a business exporting ``product`` (or HS ``hs_code``) to ``country`` needs to know."""
-    english = lang == "en"
-    found_product = rules.product(product, hs_code) if rules else None
+    en = lang == "en"
+    found = rules.product(product, hs_code) if rules else None
     destination = rules.destination(country) if rules else None
-    product_label = _product_label(found_product, product, hs_code, english)
-    if rules is None or destination is None or (found_product is None and not hs_code):
+    label = _product_label(found, product, hs_code, en)
+    if rules is None or destination is None or (found is None and not hs_code):
         return ExporterAnswer(
-            _unknown_text(product_label, country, destination is None, english),
+            _unknown_text(label, country, destination is None, en),
             known=False,
-            product=found_product.name if found_product else product,
+            product=found.name if found else product,
             country=destination.country if destination else country,
         )
+    where = (destination.name_en or destination.country) if en else destination.country
     lines = []
-    country_label = (destination.name_en or destination.country) if english else destination.country
-    if english:
-        lines.append(f"Exporting {product_label} to {country_label}: the agreements that can apply "
-                     "and their certificates of origin (C/O):")
-    else:
-        lines.append(f"Xuất khẩu {product_label} sang {country_label}: các hiệp định có thể "
-                     "áp dụng và mẫu C/O tương ứng:")
-    for route in destination.routes:
-        form = f"C/O {'form' if english else 'mẫu'} {route.co_form}" if route.co_form else "—"
-        lines.append(f"- {route.agreement}: {form}")
-    if english:
-        lines.append("Choose the agreement with the better preferential tariff and origin rule for "
-                     "your product; the goods must meet that agreement's rule of origin.")
-    else:
-        lines.append("Doanh nghiệp chọn hiệp định có thuế ưu đãi và quy tắc xuất xứ phù hợp nhất "
-                     "với mặt hàng; hàng phải đáp ứng quy tắc xuất xứ của chính hiệp định đó.")
-    lines.append(rules.general_rule_en if english else rules.general_rule_vi)
-    if found_product and (found_product.hs_headings or found_product.hs_chapter):
-        codes = ", ".join(found_product.hs_headings) or found_product.hs_chapter
-        lines.append(f"HS codes usually used: {codes} (check your exact code)." if english else
-                     f"Mã HS thường dùng: {codes} (cần xác định đúng mã của lô hàng).")
-    lines.append(_lookup_text(rules.lookups, english))
+    if destination.routes:
+        lines.append(
+            f"Exporting {label} to {where}: agreements that can apply and their C/O forms:" if en
+            else f"Xuất khẩu {label} sang {where}: các hiệp định có thể áp dụng và mẫu C/O:"
+        )
+        for route in destination.routes:
+            lines.append(_route_line(route, en))
+        for other in destination.other_forms:
+            note = (other.note_en if en else other.note) or ""
+            lines.append(f"- {'also' if en else 'ngoài ra'}: C/O {'form' if en else 'mẫu'} "
+                         f"{other.co_form}" + (f" ({note})" if note else ""))
+    if destination.note_en if en else destination.note:
+        lines.append(destination.note_en if en else destination.note)
+    if len(destination.routes) > 1:
+        lines.append(_note(rules, "choice_note", en))
+    if any(not r.in_force_confirmed for r in destination.routes):
+        lines.append(_note(rules, "rcep_in_force_note", en) or "")
+    lines.append(rules.general_rule_en if en else rules.general_rule_vi)
+    if found is not None and found.seafood and _note(rules, "seafood_origin_note", en):
+        lines.append(_note(rules, "seafood_origin_note", en))
+    if found is not None and (found.hs_headings or found.hs_chapter):
+        chapter = f"{'chapter' if en else 'chương'} {found.hs_chapter}"
+        codes = ", ".join(found.hs_headings) or chapter
+        lines.append(f"HS codes usually concerned: {codes} (confirm your exact code)." if en else
+                     f"Mã HS thường liên quan: {codes} (cần xác định đúng mã của lô hàng).")
+    lines.append(_lookup_text(rules.lookups, en))
+    related = [*destination.faq, *((rules.asean_faq,) if destination.asean and rules.asean_faq
+                                   else ()), *(found.faq if found else ())]
     return ExporterAnswer(
-        "\n".join(lines),
-        known=True,
-        product=found_product.name if found_product else None,
+        "\n".join(line for line in lines if line),
+        known=bool(destination.routes),
+        product=found.name if found else None,
         country=destination.country,
         routes=destination.routes,
+        related_ids=tuple(dict.fromkeys(related)),
     )
+
+
+def _route_line(route: Route, en: bool) -> str:
+    form = f"C/O {'form' if en else 'mẫu'} {route.co_form}" if route.co_form else "—"
+    extras = []
+    if route.awsc:
+        extras.append("certified exporters may self-certify (AWSC)" if en
+                      else "doanh nghiệp đủ điều kiện có thể tự chứng nhận xuất xứ (AWSC)")
+    if not route.in_force_confirmed:
+        extras.append("in-force date with this country not in our data" if en
+                      else "ngày có hiệu lực với nước này chưa có trong dữ liệu")
+    return f"- {route.agreement}: {form}" + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def _note(rules: ExporterRules, name: str, en: bool) -> str:
+    return rules.notes.get(f"{name}_en" if en else name, "")
 
 
 def _product_label(product: Product | None, asked: str | None, hs: str | None, en: bool) -> str:
@@ -261,17 +325,19 @@ def _product_label(product: Product | None, asked: str | None, hs: str | None, e
     return asked or ("this product" if en else "mặt hàng này")
 
 
-def _lookup_text(lookups: list[Lookup], english: bool) -> str:
+def _lookup_text(lookups: list[Lookup], en: bool) -> str:
     head = (
-        "I do not give tariff rates or product-specific rules (PSR): check them officially at:"
-        if english
-        else "Mình không đưa mức thuế suất hay quy tắc cụ thể mặt hàng (PSR); hãy tra cứu chính "
-        "thức tại:"
+        "I never quote tariff rates or product-specific rules (PSR); official sources:" if en
+        else "Mình không đưa thuế suất hay quy tắc cụ thể mặt hàng (PSR); tra cứu chính thức tại:"
     )
-    items = [f"- {item.title}" + (f" ({item.url})" if item.url else "") for item in lookups]
+    items = []
+    for item in lookups:
+        title = (item.title_en or item.title) if en else item.title
+        where = f": {item.where}" if item.where else ""
+        items.append(f"- {title}{where}" + (f" ({item.url})" if item.url else ""))
     office = config.OFFICE_TRADE
-    tail = f"- {office}" + (" (for guidance)" if english else " (để được hướng dẫn)")
-    return "\n".join([head, *items, tail])
+    items.append(f"- {office}" + (" (for guidance)" if en else " (để được hướng dẫn)"))
+    return "\n".join([head, *items])
 
 
 def _unknown_text(product_label: str, country: str, country_unknown: bool, english: bool) -> str:

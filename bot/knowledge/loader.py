@@ -20,10 +20,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot import config
 from bot.knowledge.entities import ENTITY_KINDS
 from bot.knowledge.models import STATUSES, FaqEntity, FaqEntry, FaqSource, FaqTopic, FaqVariant
 
-DEFAULT_DIRECTORY = Path("data/knowledge")
+DEFAULT_DIRECTORY = config.PROJECT_ROOT / "data" / "knowledge"
 SEED_AUTHOR = "seed"
 NOT_FAQ_FILES = {"exporter_rules.yml", "exporter_rules.yaml"}
 

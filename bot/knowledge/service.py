@@ -24,6 +24,7 @@ from bot.knowledge.text import folded, syllables
 from bot.nlp.normalize import normalize_text
 
 HOME_COUNTRY = "Việt Nam"
+_ROUTE_KINDS = frozenset({"agreement", "co_form", "country"})
 _FOLLOWUP_CUE = re.compile(
     r"^(?:the\s+)?(?:con|vay con|the con|con voi|con neu|what about|how about|and|and for|"
     r"what if|same for)\b|\b(?:thi sao|the nao|thi the nao|ra sao|then)\s*\??$"
@@ -104,9 +105,9 @@ def answer_question(
     entities = group_by_kind(index.find_entities(query))
     if context is not None and _is_followup(query, entities, context, followup):
         query, entities = _rewrite_followup(session, index, query, entities, context)
-    if _is_export_question(entities):
-        return _exporter_reply(query, entities, lang)
     result = index.search(query, entities=entities)
+    if _is_export_question(entities) and not _faq_covers_export(result, index, entities):
+        return _exporter_reply(index, query, entities, lang)
     return _reply(session, index, result, query, lang)
 
 
@@ -191,11 +192,12 @@ def _rewrite_followup(
     context: FollowupContext,
 ) -> tuple[str, dict[str, list[str]]]:
     """The previous question with each newly named entity in place of the old one of its kind."""
-    previous = None
-    if context.entry_id:
+    # The user's own previous words first (they match how people ask), else the entry question.
+    previous = context.query
+    if not previous and context.entry_id:
         entry = session.get(FaqEntry, context.entry_id)
         previous = entry.question if entry is not None else None
-    previous = previous or context.query or query
+    previous = previous or query
     base = folded(previous)
     matches = index.find_entities(previous)
     edits: list[tuple[int, int, str]] = []
@@ -211,6 +213,9 @@ def _rewrite_followup(
         base = base[:start] + surface + base[end:]
     base = " ".join([base, *appended])
     merged = {k: list(v) for k, v in context.entities.items()}
+    if set(new) & _ROUTE_KINDS:
+        # Agreement, form and country go together: a new one makes the old others stale.
+        merged = {k: v for k, v in merged.items() if k not in _ROUTE_KINDS}
     merged.update({k: list(v) for k, v in new.items()})
     return base, merged
 
@@ -231,21 +236,46 @@ def _is_export_question(entities: dict[str, list[str]]) -> bool:
     return bool(destinations) and bool(entities.get("product") or entities.get("hs_code"))
 
 
-def _exporter_reply(query: str, entities: dict[str, list[str]], lang: str) -> Answer:
+def _faq_covers_export(
+    result: SearchResult, index: KnowledgeIndex, entities: dict[str, list[str]]
+) -> bool:
+    """A confident FAQ entry about the same destination beats the generic exporter answer."""
+    best = result.best
+    if result.band != "confident" or best is None:
+        return False
+    about = index.by_id[best.entry_id].entities
+    return bool(set(entities.get("country", [])) & set(about.get("country", ())))
+
+
+def _exporter_reply(
+    index: KnowledgeIndex, query: str, entities: dict[str, list[str]], lang: str
+) -> Answer:
     country = next(c for c in entities["country"] if c != HOME_COUNTRY)
     product = (entities.get("product") or [None])[0]
     hs_code = (entities.get("hs_code") or [None])[0]
     result = exporter.exporter_answer(
         exporter.load_rules(), product=product, hs_code=hs_code, country=country, lang=lang
     )
+    related = [
+        RelatedQuestion(entry_id, _question_of(index, entry_id, lang))
+        for entry_id in result.related_ids
+        if entry_id in index.by_id
+    ]
     return Answer(
         kind="confident" if result.known else "low",
         text=result.text,
+        related=related[:3],
         entities=entities,
         query=query,
         office=None if result.known else config.OFFICE_TRADE,
         exporter=True,
     )
+
+
+def _question_of(index: KnowledgeIndex, entry_id: str, lang: str) -> str:
+    snapshot = index.by_id[entry_id]
+    return (snapshot.question_en if lang == "en" and snapshot.question_en else None) or \
+        snapshot.question
 
 
 def _reply(
@@ -270,10 +300,8 @@ def _reply(
     question, body, source_line = _render_entry(entry, lang)
     related = []
     for entry_id in index.related(result, exclude=entry.id):
-        snapshot = index.by_id.get(entry_id)
-        if snapshot is not None:
-            shown = snapshot.question_en if lang == "en" and snapshot.question_en else None
-            related.append(RelatedQuestion(entry_id, shown or snapshot.question))
+        if entry_id in index.by_id:
+            related.append(RelatedQuestion(entry_id, _question_of(index, entry_id, lang)))
     text = f"{body}\n\n{source_line}" if source_line else body
     if result.band == "middling":
         lead = (f'I think you are asking: "{question}"' if lang == "en"

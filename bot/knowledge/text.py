@@ -36,8 +36,9 @@ def folded(text: str) -> str:
 
 
 def syllables(text: str) -> list[str]:
-    """Folded syllables in order; codes keep their joined form ("22/2016/tt-bct", "c/o")."""
-    return [token for token in (t.strip(".,") for t in _WORD.findall(folded(text))) if token]
+    """Folded syllables in order (English words lightly stemmed); codes stay whole ("c/o")."""
+    tokens = (t.strip(".,") for t in _WORD.findall(folded(text)))
+    return [english_stem(token) for token in tokens if token]
 
 
 def code_parts(tokens: list[str]) -> list[str]:
@@ -47,6 +48,24 @@ def code_parts(tokens: list[str]) -> list[str]:
         if token != "c/o" and re.search(r"[/\-]", token):
             parts.extend(part for part in re.split(r"[/\-]", token) if part)
     return parts
+
+
+def english_stem(token: str) -> str:
+    """A light suffix strip for English words ("established" → "establish").
+
+    Safe on folded Vietnamese: no Vietnamese syllable ends in -s, -ed or -ing.
+    """
+    if not token.isalpha():
+        return token
+    if token.endswith("ies") and len(token) > 4:
+        return token[:-3] + "y"
+    if token.endswith("ing") and len(token) > 5:
+        return token[:-3]
+    if token.endswith("ed") and len(token) > 4:
+        return token[:-2]
+    if token.endswith("s") and len(token) > 3 and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
 
 
 def bigrams(terms: list[str]) -> list[str]:
