@@ -47,7 +47,8 @@ def test_weak_passwords_duplicates_and_unknown_users_are_refused(db_url, capsys)
     code, _ = _run(db_url, "create-user", "bientap", "--role", "viewer", "--password-stdin",
                    stdin="du-dai-roi-nhe\n")
     assert code == 1 and "đã tồn tại" in capsys.readouterr().err
-    code, _ = _run(db_url, "reset-password", "khongco", "--password-stdin", stdin="du-dai-roi-nhe\n")
+    code, _ = _run(db_url, "reset-password", "khongco", "--password-stdin",
+                   stdin="du-dai-roi-nhe\n")
     assert code == 1 and "Không có tài khoản" in capsys.readouterr().err
 
 

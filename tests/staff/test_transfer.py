@@ -155,10 +155,11 @@ def test_unreadable_files_are_refused_with_a_clear_message(signed_in):
 
 def test_import_page_reports_rows(signed_in, staff_db):
     editor = signed_in("editor1")
-    response = editor.post("/admin/transfer/import", {"kind": "faq"},
-                           files={"file": ("faq.csv", _csv(GOOD_ROWS + BAD_ROWS[:2]), "text/csv")})
+    upload = ("faq.csv", _csv(GOOD_ROWS + BAD_ROWS[:2]), "text/csv")
+    response = editor.post("/admin/transfer/import", {"kind": "faq"}, files={"file": upload})
     assert response.status_code == 200
-    assert "Tạo mới <strong>2</strong>" in response.text and "lỗi <strong>2</strong>" in response.text
+    assert "Tạo mới <strong>2</strong>" in response.text
+    assert "lỗi <strong>2</strong>" in response.text
     assert "khong-co" in response.text
     download = editor.get("/admin/transfer/export/faq/xlsx")
     assert download.status_code == 200
@@ -166,12 +167,15 @@ def test_import_page_reports_rows(signed_in, staff_db):
     assert signed_in("viewer1").get("/admin/transfer/export/faq/csv").status_code == 200
 
 
-EVENT_CSV = """key,title,kind,start,end,venue,audience,registration,capacity,status
-rcep-2026,Hội thảo RCEP,hoi_thao,2026-12-03 08:00,2026-12-03 11:30,Cà Mau,doanh_nghiep,open,100,scheduled
-hoi-cho-2026,Hội chợ OCOP,hoi_cho,2026-12-10,2026-12-12,Cà Mau,"nguoi_dan, doanh_nghiep",none,,scheduled
-sai-ngay,Sự kiện lỗi,hoi_thao,ngày mai,,Cà Mau,,none,,scheduled
-sai-loai,Sự kiện lỗi 2,tiec_tra,2026-12-03,,Cà Mau,,none,-5,scheduled
-"""
+EVENT_CSV = "\n".join([
+    "key,title,kind,start,end,venue,audience,registration,capacity,status",
+    "rcep-2026,Hội thảo RCEP,hoi_thao,2026-12-03 08:00,2026-12-03 11:30,Cà Mau,doanh_nghiep,"
+    "open,100,scheduled",
+    'hoi-cho-2026,Hội chợ OCOP,hoi_cho,2026-12-10,2026-12-12,Cà Mau,"nguoi_dan, doanh_nghiep",'
+    "none,,scheduled",
+    "sai-ngay,Sự kiện lỗi,hoi_thao,ngày mai,,Cà Mau,,none,,scheduled",
+    "sai-loai,Sự kiện lỗi 2,tiec_tra,2026-12-03,,Cà Mau,,none,-5,scheduled",
+]) + "\n"
 
 
 def test_events_import_reports_rows_and_is_idempotent(staff_db):
