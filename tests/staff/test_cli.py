@@ -70,3 +70,57 @@ def test_export_and_import_round_trip(db_url, tmp_path, capsys):
 def test_retrain_uses_the_project_config():
     command = retrain_command()
     assert command[1:6] == ["train", "--config", "config.yml", "--domain", "domain"]
+
+
+def test_send_reminders_pushes_due_ones_and_keeps_failures_due(db_url, monkeypatch):
+    import datetime as dt
+
+    from bot.channels import push
+    from bot.events.models import Event, ReminderSubscription
+
+    sent: list[tuple[str, str, str]] = []
+
+    class FakePusher:
+        """Stands in for the Zalo OA (no network in tests): accepts zalo, refuses others."""
+
+        @classmethod
+        def from_credentials_file(cls):  # noqa: ANN206
+            return cls()
+
+        async def __call__(self, channel: str, sender_id: str, text: str) -> bool:
+            sent.append((channel, sender_id, text))
+            return channel == "zalo"
+
+        async def aclose(self) -> None:
+            pass
+
+    monkeypatch.setattr(push, "ZaloPusher", FakePusher)
+    now = dt.datetime.now(dt.UTC)
+    with session_scope(db_url) as session:
+        event = Event(external_key="nhac", title="Hội thảo nhắc lịch",
+                      start_at=now + dt.timedelta(days=1),
+                      end_at=now + dt.timedelta(days=1, hours=2))
+        session.add(event)
+        session.flush()
+        session.add_all([
+            ReminderSubscription(event_id=event.id, sender_id="z1", channel="zalo",
+                                 remind_at=now - dt.timedelta(minutes=5)),
+            ReminderSubscription(event_id=event.id, sender_id="w1", channel="socketio",
+                                 remind_at=now - dt.timedelta(minutes=5)),
+            ReminderSubscription(event_id=event.id, sender_id="z2", channel="zalo",
+                                 remind_at=now + dt.timedelta(hours=3)),  # not due yet
+        ])
+    code, out = _run(db_url, "send-reminders")
+    assert code == 0 and "Đã gửi 1 nhắc lịch, 1 chưa gửi được" in out
+    assert [s[1] for s in sent] == ["z1", "w1"] and "Hội thảo nhắc lịch" in sent[0][2]
+    with session_scope(db_url) as session:
+        states = {r.sender_id: r.sent_at is not None for r in session.scalars(
+            select(ReminderSubscription))}
+    assert states == {"z1": True, "w1": False, "z2": False}
+
+
+def test_send_reminders_without_zalo_is_a_clear_error(db_url, capsys, monkeypatch):
+    monkeypatch.setenv("ZALO_APP_ID", "")
+    code, _ = _run(db_url, "send-reminders")
+    err = capsys.readouterr().err
+    assert code == 1 and "Zalo OA chưa được cấu hình" in err
