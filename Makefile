@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps services train run test test-fast eval bench lint format validate demo clean
+.PHONY: help install system-deps services train run test test-fast test-scale eval bench lint format validate demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ test: install system-deps services ## Run the whole test suite (trains once if n
 
 test-fast: install ## Tests that need no trained model, browser or servers
 	$(PY) -m pytest -q -p no:cacheprovider -m "not stack and not browser and not slow"
+
+test-scale: install system-deps services train ## Scale-out: nginx, 2 Rasa servers on PostgreSQL + Redis, one killed
+	$(PY) -m pytest -q -p no:cacheprovider tests/scale
 
 validate: install ## Check the Rasa domain and training data for mistakes
 	$(RASA) data validate --config config.yml --domain domain --data data/nlu data/rules.yml data/stories.yml data/rules data/stories
