@@ -57,7 +57,7 @@ bench: install train ## Throughput, latency and memory against the stock-pipelin
 	$(PY) -m bot.bench
 
 demo: install train ## Run the bot on a separate demo database with ~30 sample events
-	DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3 BOT_DEMO=1 $(PY) -m bot.run
+	$(PY) -m bot.run --demo
 
 lint: install ## ruff lint
 	$(VENV)/bin/ruff check bot actions tests

@@ -170,22 +170,39 @@ class Stack:
                 process.wait()
 
 
-def prepare_database(database_url: str | None = None) -> None:
-    """Migrate the bot database to the newest schema and load the real seed data (idempotent)."""
+def prepare_database(database_url: str | None = None, demo: bool = False) -> None:
+    """Migrate the bot database to the newest schema and load the seed data (idempotent)."""
     from bot.seed import seed_default
 
-    report = seed_default(database_url)
-    print(f"Database ready: {report}")
+    report = seed_default(database_url, demo=demo)
+    knowledge = report["knowledge"]
+    published = sum(knowledge.published_per_topic.values())
+    print(f"Database ready: {published} published FAQ entries "
+          f"({len(knowledge.created)} new, {len(knowledge.updated)} updated); "
+          f"events: {', '.join(str(r) for r in report['events'])}")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the ASEAN assistant on this machine.")
+    parser.add_argument("--demo", action="store_true",
+                        help="use var/demo.sqlite3 with ~30 invented sample events (never the "
+                             "default database)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     model = latest_model()
     if model is None:
         print("No trained model in models/: run `make train` first.", file=sys.stderr)
         return 1
-    prepare_database()
-    stack = Stack(model=model)
+    database_url = None
+    if args.demo:
+        from bot.events.loader import demo_database_url
+
+        database_url = demo_database_url()
+        print(f"DEMO MODE: sample events (invented) in {database_url}")
+    prepare_database(database_url, demo=args.demo)
+    stack = Stack(model=model, database_url=database_url)
     print("Starting the action server, the Rasa server and the web app…")
     stack.start()
     print(
