@@ -148,9 +148,19 @@ def test_editor_publishes_and_the_bot_answers_at_once(browser, workspace, knowle
     print(f"\npublish → bot answers with the new entry: {latency * 1000:.0f} ms "
           f"(the same question with nothing changed: {unchanged * 1000:.0f} ms)")
 
-    # The history shows who did it.
+    # A bad edit, then "restore this version" from the history: the bot follows both.
+    page.goto(f"{workspace}/admin/faq-entry/edit/xb-42-kiem-thu")
+    expect(page.locator("#variants_vi")).to_have_value(f"{VARIANT}\nmã XB-42 là gì")
+    page.locator("#answer").fill("Một câu trả lời sai.")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page).to_have_url(f"{workspace}/admin/faq-entry/list")
+    assert "Một câu trả lời sai." in _bot_answer(staff_db, VARIANT).text
     page.goto(f"{workspace}/admin/revision/history?type=faq_entry&id=xb-42-kiem-thu")
-    expect(page.get_by_role("cell", name="editor1")).to_be_visible()
+    expect(page.get_by_role("cell", name="editor1").first).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Khôi phục phiên bản này").last.click()  # the first version
+    expect(page.get_by_text("Đã khôi phục phiên bản")).to_be_visible()
+    assert ANSWER in _bot_answer(staff_db, VARIANT).text
     context.close()
     assert errors == []
 

@@ -13,6 +13,12 @@
       jQuery("#modal-delete-text").text("Xoá vĩnh viễn " + name + " " + (pk === undefined ? "" : pk) + "?");
     });
   }
+  // Forms that undo or overwrite something ask first (no inline handlers: CSP-friendly).
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
   // Every POST form carries the token, including forms added by our own templates.
   document.querySelectorAll('form[method="POST"], form[method="post"]').forEach(function (form) {
     if (!form.querySelector('input[name="csrf_token"]')) {
