@@ -12,12 +12,15 @@ from bot.db import session_scope
 from bot.events.models import Event, Registration
 from bot.knowledge.models import UnansweredQuestion
 from bot.staff.bench import build_tracker
-from bot.staff.stats import Period, dashboard_data, ensure_tracker_indexes, tracker_engine
+from bot.staff.stats import (
+    Period,
+    dashboard_data,
+    ensure_tracker_indexes,
+    tracker_engine,
+    tracker_events,
+)
 
 TODAY = dt.date(2026, 11, 26)
-SCHEMA = ("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
-          "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
-          "action_name VARCHAR(255), data TEXT)")
 
 
 def _at(day: int, hour: int) -> float:
@@ -33,8 +36,7 @@ def _user(sender: str, when: float, channel: str, intent: str, words: str) -> di
 def _tracker(url: str, rows: list[dict]) -> None:
     engine = create_engine(url, future=True)
     with engine.begin() as conn:
-        if not engine.dialect.has_table(conn, "events"):
-            conn.execute(text(SCHEMA))
+        tracker_events.create(conn, checkfirst=True)  # Rasa's layout, on SQLite or PostgreSQL
         conn.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, "
                           "action_name, data) VALUES (:sender_id, :type_name, :timestamp, "
                           ":intent_name, :action_name, :data)"), rows)
