@@ -59,6 +59,13 @@ bench: install train ## Throughput, latency and memory against the stock-pipelin
 demo: install train ## Run the bot on a separate demo database with ~30 sample events
 	$(PY) -m bot.run --demo
 
+admin-user: install ## Create the first staff admin: make admin-user NAME=an (asks the password)
+	@test -n "$(NAME)" || { echo "usage: make admin-user NAME=<login>"; exit 2; }
+	$(PY) -m bot create-user $(NAME) --role admin
+
+reminders: install ## Send due event reminders (run from cron, e.g. every 10 minutes)
+	$(PY) -m bot send-reminders
+
 lint: install ## ruff lint
 	$(VENV)/bin/ruff check bot actions tests
 
