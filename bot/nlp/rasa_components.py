@@ -51,9 +51,8 @@ FALLBACK_INTENT = "nlu_fallback"
 MAX_NLU_CHARS = 1000
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class VietnameseNormalizer(GraphComponent):
-    """Normalises message text in place (see bot.nlp.normalize) before tokenisation."""
+class _StatelessComponent(GraphComponent):
+    """A component with no configuration, training or persisted state."""
 
     @classmethod
     def create(
@@ -62,8 +61,13 @@ class VietnameseNormalizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> VietnameseNormalizer:
+    ) -> GraphComponent:
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class VietnameseNormalizer(_StatelessComponent):
+    """Normalises message text in place (see bot.nlp.normalize) before tokenisation."""
 
     def _normalize(self, message: Message, training: bool) -> None:
         original = message.get(TEXT)
@@ -114,18 +118,8 @@ class FoldedCountVectorsFeaturizer(CountVectorsFeaturizer):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class InputGuard(GraphComponent):
+class InputGuard(_StatelessComponent):
     """Overrides the intent for input no classifier should guess about."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> InputGuard:
-        return cls()
 
     @staticmethod
     def _override(message: Message, intent: str) -> None:
