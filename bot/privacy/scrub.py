@@ -1,0 +1,45 @@
+"""The one definition of what a phone number, an e-mail address and a link look like in a message.
+
+Used wherever text typed by a citizen is kept: the unanswered-questions inbox
+(``bot.knowledge.service.log_unanswered``) and Rasa's tracker store
+(``bot.privacy.tracker_store``). Validation of the registration form's contact field is a
+different job (exact formats, normalised output) and lives in ``bot.events.registration``.
+
+>>> scrub_personal_data("Gọi 0912 345 678 hoặc gửi an.nguyen@gmail.com")
+'Gọi [số điện thoại] hoặc gửi [email]'
+"""
+
+from __future__ import annotations
+
+import re
+
+EMAIL_PLACEHOLDER = "[email]"
+PHONE_PLACEHOLDER = "[số điện thoại]"
+LINK_PLACEHOLDER = "[link]"
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Vietnamese numbers as people type them: 0912345678, 0912 345 678, 0912.345.678, 091-234-5678,
+# +84 912 345 678, 84912345678, (+84) 912 345 678, landlines 0290 3831 234 / (0290) 3831 234;
+# plus any bare run of 9-12 digits (a number missing its 0, a citizen ID). Not after a letter,
+# digit or "/" so "22/2016/TT-BCT" and codes inside words are left alone.
+PHONE_RE = re.compile(
+    r"(?<![\w/])\(?(?:\+?84|0)\)?(?:[\s.\-()]{0,2}\d){8,10}(?![\w/])"
+    r"|(?<![\w/.])\d{9,12}(?!\w)"
+)
+LINK_RE = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def scrub_personal_data(text: str) -> str:
+    """Replace e-mail addresses, links and phone numbers with placeholders.
+
+    E-mails go first (their digits are not a phone number), links next (a number inside a link
+    is part of the link).
+    """
+    text = EMAIL_RE.sub(EMAIL_PLACEHOLDER, text)
+    text = LINK_RE.sub(LINK_PLACEHOLDER, text)
+    return PHONE_RE.sub(PHONE_PLACEHOLDER, text)
+
+
+def contains_personal_data(text: str) -> bool:
+    """True when ``scrub_personal_data`` would change ``text``."""
+    return bool(EMAIL_RE.search(text) or LINK_RE.search(text) or PHONE_RE.search(text))
