@@ -21,9 +21,11 @@ EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Vietnamese numbers as people type them: 0912345678, 0912 345 678, 0912.345.678, 091-234-5678,
 # +84 912 345 678, 84912345678, (+84) 912 345 678, landlines 0290 3831 234 / (0290) 3831 234;
 # plus any bare run of 9-12 digits (a number missing its 0, a citizen ID). Not after a letter,
-# digit or "/" so "22/2016/TT-BCT" and codes inside words are left alone.
+# digit or "/" ("22/2016/TT-BCT"), nor after "1." ("1.000.000.000 đồng"); the digit after the
+# leading 0 is never 0 in Vietnam, which keeps "1 000 000 000" out too.
 PHONE_RE = re.compile(
-    r"(?<![\w/])\(?(?:\+?84|0)\)?(?:[\s.\-()]{0,2}\d){8,10}(?![\w/])"
+    r"(?<![\w/])(?<!\d[.,])\(?(?:\+?84|0)\)?[\s.\-()]{0,2}[1-9](?:[\s.\-()]{0,2}\d){7,9}"
+    r"(?![\w/])"
     r"|(?<![\w/.])\d{9,12}(?!\w)"
 )
 LINK_RE = re.compile(r"(?:https?://|www\.)\S+")

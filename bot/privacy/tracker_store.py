@@ -102,7 +102,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         """
         super().__init__(domain=domain, **kwargs)
         self.personal_data_idle_minutes = _minutes(personal_data_idle_minutes, None)
-        self.personal_data_sweep_minutes = _minutes(personal_data_sweep_minutes, 0.0) or 0.0
+        self.personal_data_sweep_minutes = (
+            _minutes(personal_data_sweep_minutes, DEFAULT_SWEEP_MINUTES) or 0.0
+        )
         self._last_sweep = time.monotonic()  # the first background sweep comes one interval in
         self._sweeping = threading.Lock()
         self._swept_before: float | None = None

@@ -453,3 +453,25 @@ def test_idle_time_is_never_shorter_than_a_session(domain, tmp_path, minutes, ex
                                      personal_data_idle_minutes=minutes)
     assert store.idle_seconds() == expected * 60
     store.engine.dispose()
+
+
+async def test_operator_commands(tmp_path, domain, capsys):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    from bot.privacy.__main__ import main
+
+    url = f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    plain = SQLTrackerStore(domain=domain, host=url)
+    await fill_form_until_consent(plain, domain, "before-upgrade")  # type: ignore[arg-type]
+    await turn(plain, domain, "before-upgrade", *submit_turn())  # type: ignore[arg-type]
+    plain.engine.dispose()
+
+    assert main(["sweep", "--url", url]) == 0
+    assert "Đã ẩn 0 giá trị" in capsys.readouterr().out  # recent conversations are not idle yet
+    assert main(["redact-history", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Đã ẩn thông tin cá nhân trong ") and PHONE not in out
+
+    store = RedactingSQLTrackerStore(domain=domain, host=url, personal_data_sweep_minutes=0)
+    assert personal_data_left(store) == []
+    store.engine.dispose()
