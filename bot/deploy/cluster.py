@@ -97,12 +97,9 @@ def temporary_pg_database(admin_url: str, prefix: str) -> Iterator[str]:
     try:
         yield url
     finally:
-        from bot.db.base import get_engine, get_sessionmaker
+        from bot.db.base import reset_engines
 
-        with contextlib.suppress(Exception):
-            get_engine(url).dispose()
-        get_engine.cache_clear()
-        get_sessionmaker.cache_clear()
+        reset_engines()  # our own pooled connections to the database about to be dropped
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -185,14 +182,21 @@ class Cluster:
             self.stop()
             raise
 
-    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
-        """Send ``sig`` to one service (SIGKILL: a crash; SIGTERM: a graceful stop)."""
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL, wait: bool = True) -> None:
+        """Send ``sig`` to one service (SIGKILL: a crash; SIGTERM: a graceful stop), and wait
+        for it to exit unless ``wait`` is False."""
         process = self.processes[name]
         if process.poll() is None:
             os.killpg(process.pid, sig)
-            if sig in (signal.SIGKILL, signal.SIGTERM):
+            if wait:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=30)
+
+    def exit_code(self, name: str, timeout: float = 30) -> int | None:
+        """The exit code of a stopped service (None if it is still running after ``timeout``)."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self.processes[name].wait(timeout=timeout)
+        return None
 
     def alive(self, name: str) -> bool:
         return self.processes[name].poll() is None

@@ -42,7 +42,8 @@ def test_production_endpoints_come_from_the_environment(monkeypatch) -> None:
                              ("tracker_store", "lock_store", "action_endpoint"))
     assert tracker.type == "SQL" and tracker.kwargs["dialect"] == "postgresql"
     assert tracker.url == PRODUCTION_ENV["TRACKER_STORE_URL"]
-    assert lock.type == "redis" and lock.url == "10.0.0.41"
+    assert lock.type == "bot.deploy.lock_store.ClusterRedisLockStore"
+    assert lock.url == "10.0.0.41"
     assert lock.kwargs == {"port": "6379", "db": "1", "password": "",
                            "key_prefix": "aseanprod"}
     assert action.url == PRODUCTION_ENV["ACTION_ENDPOINT_URL"]

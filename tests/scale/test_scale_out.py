@@ -1,5 +1,6 @@
 """Scale-out on this machine: nginx → two Rasa servers (PostgreSQL tracker store, Redis lock store)
-→ two action servers (PostgreSQL bot database), with one Rasa server killed mid-run.
+→ two action servers (PostgreSQL bot database). Mid-run one Rasa server crashes (SIGKILL) and,
+later, one action server is stopped the graceful way (SIGTERM).
 
 Users talk through nginx like widgets do: each message carries its own id and is resent after a
 502, a refused connection or a time-out. Afterwards the tracker store must hold every user message
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.scale, pytest.mark.stack, pytest.mark.slow, pytest.mar
 USERS = 8
 CONVERSATIONS_PER_USER = 3
 KILL_AFTER_TURNS = 25
+STOP_ACTIONS_AFTER_TURNS = 50
 WIDGET = RetryPolicy(attempts=8, backoff=0.5, max_backoff=4.0, timeout=60.0)
 
 
@@ -137,6 +139,8 @@ def test_killing_a_rasa_server_loses_and_duplicates_nothing(cluster, tracker_dat
         if len(results) == KILL_AFTER_TURNS and not killed_at:
             killed_at.append(result.started)
             cluster.kill("rasa-1", signal.SIGKILL)
+        if len(results) == STOP_ACTIONS_AFTER_TURNS:
+            cluster.kill("actions-1", signal.SIGTERM, wait=False)  # don't block the clients
 
     asyncio.run(run_users(cluster.url, conversations, USERS,
                           conversations_per_user=CONVERSATIONS_PER_USER, retry=WIDGET,
@@ -144,6 +148,8 @@ def test_killing_a_rasa_server_loses_and_duplicates_nothing(cluster, tracker_dat
 
     assert killed_at, "the run ended before the kill"
     assert not cluster.alive("rasa-1") and cluster.alive("rasa-2")
+    assert cluster.exit_code("actions-1") == 0, "the action server did not stop cleanly"
+    assert cluster.alive("actions-2")
     expected_turns = sum(len(conversations[(user + played) % len(conversations)].turns)
                          for user in range(USERS) for played in range(CONVERSATIONS_PER_USER))
     assert len(results) == expected_turns
