@@ -40,7 +40,8 @@ def test_production_endpoints_come_from_the_environment(monkeypatch) -> None:
         monkeypatch.setenv(key, value)
     tracker, lock, action = (read_endpoint(n) for n in
                              ("tracker_store", "lock_store", "action_endpoint"))
-    assert tracker.type == "SQL" and tracker.kwargs["dialect"] == "postgresql"
+    assert tracker.type == "bot.privacy.tracker_store.RedactingSQLTrackerStore"
+    assert tracker.kwargs["dialect"] == "postgresql"
     assert tracker.url == PRODUCTION_ENV["TRACKER_STORE_URL"]
     assert lock.type == "bot.deploy.lock_store.ClusterRedisLockStore"
     assert lock.url == "10.0.0.41"
