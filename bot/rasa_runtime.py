@@ -34,9 +34,10 @@ async def _run_or_apologise(
         )
     except ActionExecutionRejection:
         raise
-    except (RasaException, asyncio.TimeoutError) as error:
-        logger.error("Custom action %s failed (%s); answering utter_busy.", self.name(),
-                     error.__class__.__name__)
+    except (TimeoutError, RasaException) as error:
+        # Rasa's message names the action and the endpoint, never the user's text.
+        logger.error("Custom action %s failed (%s: %s); answering utter_busy.", self.name(),
+                     error.__class__.__name__, error)
         message = await nlg.generate(BUSY_RESPONSE, tracker, output_channel.name())
         if not message:
             return []
