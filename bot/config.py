@@ -27,6 +27,8 @@ def database_url() -> str:
 RASA_PORT = _int("RASA_PORT", 5005)
 ACTION_PORT = _int("ACTION_PORT", 5055)
 WEB_PORT = _int("WEB_PORT", 8000)
+# Where citizens' browsers reach the web app (calendar links in chat replies).
+PUBLIC_WEB_URL = os.environ.get("PUBLIC_WEB_URL", f"http://localhost:{WEB_PORT}")
 # Where the web page's widget finds Rasa's socket.io channel (as the browser sees it).
 PUBLIC_RASA_URL = os.environ.get("PUBLIC_RASA_URL", f"http://localhost:{RASA_PORT}")
 # Origins allowed to call Rasa from a browser: the provincial portal(s). Comma-separated.

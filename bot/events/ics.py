@@ -7,20 +7,18 @@ The web app serves ``GET /calendar/<id>.ics`` by calling ``event_to_ics``; chat 
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from icalendar import Calendar
 from icalendar import Event as IcsEvent
 
+from bot.config import PUBLIC_WEB_URL
 from bot.events.models import Event
 
-# Where citizens' browsers reach the web app (port 8000). TODO(lead): move into bot/config.py.
-PUBLIC_WEB_URL = os.environ.get("PUBLIC_WEB_URL", "http://localhost:8000").rstrip("/")
 UID_DOMAIN = "asean-bot.camau"
 
 
 def calendar_url(event_id: int) -> str:
-    return f"{PUBLIC_WEB_URL}/calendar/{event_id}.ics"
+    return f"{PUBLIC_WEB_URL.rstrip('/')}/calendar/{event_id}.ics"
 
 
 def event_to_ics(event: Event) -> bytes:
