@@ -99,6 +99,7 @@ class _Alias:
     folded: str
     accented: str
     needs_marks: bool
+    ambiguous: bool = False  # registered as ambiguous: later unmarked listings do not relax it
 
 
 @dataclass
@@ -116,22 +117,37 @@ class Vocabulary:
             vocab.add("country", value, names)
         return vocab
 
-    def add(self, kind: str, value: str, names: Iterable[str] = ()) -> None:
-        """Register ``value`` (itself an alias) and its other spellings for ``kind``."""
+    def add(
+        self, kind: str, value: str, names: Iterable[str] = (), *, ambiguous: bool = False
+    ) -> None:
+        """Register ``value`` (itself an alias) and its other spellings for ``kind``.
+
+        ``ambiguous``: the value folds onto a common word ("cua" ~ "của", "muối" ~ "mười"), so
+        the value itself only counts as a whole word typed in a text that has marks; its
+        several-word synonyms ("cua biển") count as usual.
+        """
         if kind in ("co_form", "hs_code"):
             return  # matched by patterns, not by name
         known = {(a.kind, a.folded): a for a in self.aliases}
+        strict = folded(normalize_text(str(value), expand_teencode=False).lower()).strip()
         for name in [value, *names]:
             accented = normalize_text(str(name), expand_teencode=False).lower().strip()
             key = folded(accented).strip()
             if not key:
                 continue
+            one_word = " " not in key
+            strict_alias = ambiguous and one_word and key == strict
             if (kind, key) in known:
-                if accented.isascii():  # listed without marks on purpose: safe unmarked
-                    known[(kind, key)].needs_marks = False
+                alias = known[(kind, key)]
+                if strict_alias:
+                    alias.needs_marks = alias.ambiguous = True
+                elif accented.isascii() and not alias.ambiguous:
+                    alias.needs_marks = False  # listed unmarked on purpose: safe unmarked
                 continue
-            ambiguous = " " not in key and not accented.isascii() and key not in _SAFE_UNMARKED
-            known[(kind, key)] = _Alias(kind, value, key, accented, ambiguous)
+            needs_marks = strict_alias or (
+                one_word and not accented.isascii() and key not in _SAFE_UNMARKED
+            )
+            known[(kind, key)] = _Alias(kind, value, key, accented, needs_marks, strict_alias)
             self.aliases.append(known[(kind, key)])
         # Longest aliases first: "hàn quốc" must win over "hàn".
         self.aliases.sort(key=lambda a: len(a.folded), reverse=True)
@@ -157,12 +173,17 @@ class Vocabulary:
             code = re.sub(r"[.\s]", "", m.group("code") or m.group("dotted"))
             claim("hs_code", code, m.start(), m.end())
         for alias in self.aliases:
-            if alias.needs_marks and not (has_marks and alias.accented in accented):
+            if alias.needs_marks and not (has_marks and _has_word(accented, alias.accented)):
                 continue
             for m in re.finditer(rf"(?<![\w/-]){re.escape(alias.folded)}(?![\w/-])", key):
                 if not _inside_false_friend(key, alias.folded, m.start(), m.end()):
                     claim(alias.kind, alias.value, m.start(), m.end())
         return sorted(matches, key=lambda match: match.start)
+
+
+def _has_word(text: str, word: str) -> bool:
+    """``word`` as a whole word of ``text`` ("cá" is not in "cách", "cua" is not in "của")."""
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
 
 
 def _inside_false_friend(key: str, alias: str, start: int, end: int) -> bool:
