@@ -7,8 +7,13 @@ entries; its header explains each field). What the helper uses::
     destinations:  [{country, synonyms, asean, agreements: [{agreement, co_form, awsc,
                      in_force_confirmed}], other_forms: [{co_form, note, note_en}], note, note_en,
                      faq}]
-    lookups:       [{what, what_en, where, url}]
+    lookups:       [{what, what_en, where, where_en, url}]
     seafood_origin_note(_en), rcep_in_force_note(_en), choice_note(_en), asean_faq
+    country_names_en: {Vietnamese country name: English display name} for other countries
+    contact:       {office_en}
+
+English answers use only English names (``name_en``, ``what_en``, ``where_en``, ``office_en``);
+a name the data has no English for is shown as written.
 
 The helper never states a tariff rate or a product-specific rule: it names the agreements and forms
 the data lists, the general ATIGA origin rule, and where to look the rest up officially. A product
@@ -55,6 +60,7 @@ class Product:
     hs_headings: tuple[str, ...]
     seafood: bool = False
     faq: tuple[str, ...] = ()
+    ambiguous: bool = False  # the name folds onto a common word: needs its marks
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class Lookup:
     url: str | None
     title_en: str | None = None
     where: str | None = None
+    where_en: str | None = None
 
 
 @dataclass
@@ -103,6 +110,8 @@ class ExporterRules:
     general_rule_vi: str = GENERAL_RULE_VI
     general_rule_en: str = GENERAL_RULE_EN
     as_of: dt.date | None = None
+    country_names_en: dict[str, str] = field(default_factory=dict)
+    office_en: str | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ExporterRules:
@@ -118,6 +127,7 @@ class ExporterRules:
                     url=item.get("url"),
                     title_en=item.get("what_en"),
                     where=item.get("where"),
+                    where_en=item.get("where_en"),
                 )
                 for item in raw.get("lookups") or ()
             ],
@@ -130,13 +140,16 @@ class ExporterRules:
             general_rule_vi=str(general.get("vi") or GENERAL_RULE_VI).strip(),
             general_rule_en=str(general.get("en") or GENERAL_RULE_EN).strip(),
             as_of=raw.get("as_of"),
+            country_names_en={str(k): str(v) for k, v in
+                              (raw.get("country_names_en") or {}).items()},
+            office_en=(raw.get("contact") or {}).get("office_en"),
         )
 
     def extend_vocabulary(self, vocabulary: Vocabulary) -> None:
         """Teach entity matching the products and destination spellings of these rules."""
         for product in self.products:
             names = [*product.synonyms, *([product.name_en] if product.name_en else [])]
-            vocabulary.add("product", product.name, names)
+            vocabulary.add("product", product.name, names, ambiguous=product.ambiguous)
         for destination in self.destinations:
             names = [*destination.aliases, *([destination.name_en] if destination.name_en else [])]
             vocabulary.add("country", destination.country, names)
@@ -155,6 +168,21 @@ class ExporterRules:
                 if product.hs_chapter and hs_code[:2] == product.hs_chapter:
                     return product
         return None
+
+    def country_name(self, country: str, en: bool) -> str:
+        """How to name ``country`` in an answer ("Nhật Bản" / "Japan")."""
+        if not en:
+            return country
+        destination = self.destination(country)
+        if destination is not None and destination.name_en:
+            return destination.name_en
+        return self.country_names_en.get(country, country)
+
+    def office(self, en: bool) -> str:
+        """The trade office, in English for English answers."""
+        if en and self.office_en:
+            return f"the {self.office_en} ({config.OFFICE_TRADE})"
+        return config.OFFICE_TRADE
 
     def destination(self, country: str) -> Destination | None:
         key = folded(country)
@@ -182,6 +210,7 @@ def _product(raw: dict[str, Any]) -> Product:
         hs_headings=tuple(dict.fromkeys(c for c in map(_code, headings) if c)),
         seafood=bool(raw.get("seafood")),
         faq=_ids(raw.get("faq")),
+        ambiguous=bool(raw.get("ambiguous_when_folded")),
     )
 
 
@@ -255,13 +284,15 @@ def exporter_answer(
     destination = rules.destination(country) if rules else None
     label = _product_label(found, product, hs_code, en)
     if rules is None or destination is None or (found is None and not hs_code):
+        where = rules.country_name(country, en) if rules else country
+        office = rules.office(en) if rules else config.OFFICE_TRADE
         return ExporterAnswer(
-            _unknown_text(label, country, destination is None, en),
+            _unknown_text(label, where, destination is None, en, office),
             known=False,
             product=found.name if found else product,
             country=destination.country if destination else country,
         )
-    where = (destination.name_en or destination.country) if en else destination.country
+    where = rules.country_name(destination.country, en)
     lines = []
     if destination.routes:
         lines.append(
@@ -288,7 +319,7 @@ def exporter_answer(
         codes = ", ".join(found.hs_headings) or chapter
         lines.append(f"HS codes usually concerned: {codes} (confirm your exact code)." if en else
                      f"Mã HS thường liên quan: {codes} (cần xác định đúng mã của lô hàng).")
-    lines.append(_lookup_text(rules.lookups, en))
+    lines.append(_lookup_text(rules.lookups, en, rules.office(en)))
     related = [*destination.faq, *((rules.asean_faq,) if destination.asean and rules.asean_faq
                                    else ()), *(found.faq if found else ())]
     return ExporterAnswer(
@@ -325,7 +356,7 @@ def _product_label(product: Product | None, asked: str | None, hs: str | None, e
     return asked or ("this product" if en else "mặt hàng này")
 
 
-def _lookup_text(lookups: list[Lookup], en: bool) -> str:
+def _lookup_text(lookups: list[Lookup], en: bool, office: str) -> str:
     head = (
         "I never quote tariff rates or product-specific rules (PSR); official sources:" if en
         else "Mình không đưa thuế suất hay quy tắc cụ thể mặt hàng (PSR); tra cứu chính thức tại:"
@@ -333,17 +364,18 @@ def _lookup_text(lookups: list[Lookup], en: bool) -> str:
     items = []
     for item in lookups:
         title = (item.title_en or item.title) if en else item.title
-        where = f": {item.where}" if item.where else ""
+        place = (item.where_en or item.where) if en else item.where
+        where = f": {place}" if place else ""
         items.append(f"- {title}{where}" + (f" ({item.url})" if item.url else ""))
-    office = config.OFFICE_TRADE
     items.append(f"- {office}" + (" (for guidance)" if en else " (để được hướng dẫn)"))
     return "\n".join([head, *items])
 
 
-def _unknown_text(product_label: str, country: str, country_unknown: bool, english: bool) -> str:
-    office = config.OFFICE_TRADE
+def _unknown_text(
+    product_label: str, country: str, country_unknown: bool, english: bool, office: str
+) -> str:
     if english:
-        missing = f"exports to {country}" if country_unknown else product_label
+        missing = f"exports to {country}" if country_unknown else f'"{product_label}"'
         return (f"I do not have reliable data on {missing} yet, so I cannot say which agreement or "
                 f"C/O form applies. Please contact {office} for guidance.")
     missing = f"xuất khẩu sang {country}" if country_unknown else f"mặt hàng {product_label}"

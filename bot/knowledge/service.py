@@ -3,12 +3,17 @@
 ``answer_question`` is the one entry point the Rasa action calls. It reads the database through
 the cached index (``search.get_index``), so an entry published, edited or unpublished by staff is
 used from the very next question. Follow-ups ("còn mẫu E thì sao?", "what about Korea?") re-ask
-the previous question with the new entity in place of the old one of the same kind. Questions that
-name a product (or HS code) and a destination country go to the exporter helper.
+the previous question with the new entity in place of the old one of the same kind.
+
+A question goes to the exporter helper only when it names a product (or HS code), a destination
+country the helper knows (not a country the goods come *from*) and a trade cue ("xuất", "C/O",
+"export", a form or agreement), and the FAQ has no decent match of its own: naming Singapore in a
+question about Singapore's scholarship is not an export question.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +43,20 @@ _GROUP_STOPWORDS_TEXT = (
     "nhe what is the a an of to how do does can i you me please"
 )
 _GROUP_STOPWORDS = frozenset(_GROUP_STOPWORDS_TEXT.split())
+# A trade intent on folded text: exporting, shipping, selling abroad, origin, forms, tariffs.
+_TRADE_CUE = re.compile(
+    r"\b(?:xuat|xk|export\w*|ship\w*|sell\w*|c/o|form|hiep dinh|fta|agreement|thue|"
+    r"tariff\w*|dut(?:y|ies)|origin|uu dai|preferential)\b"
+    r"|\b(?:ban|gui|giao)(?:\s+[\w/]+){0,3}?\s+(?:sang|qua|di|cho)\b"  # "bán tôm sang ..."
+)
+# Words just before a country that make it where goods come from, not where they go.
+_SOURCE_BEFORE = re.compile(r"(?:\b(?:tu|from|of|nhap|import\w*)\s+(?:nuoc\s+)?)$")
+# English names of the offices for English replies (the Vietnamese name stays in brackets).
+OFFICE_NAMES_EN = {
+    config.OFFICE_TRADE: "the Cà Mau Department of Industry and Trade (Sở Công Thương)",
+    config.OFFICE_FOREIGN_AFFAIRS: "the Office of the Cà Mau Provincial People's Committee "
+    "(foreign affairs)",
+}
 _TRADE_HINTS = ("origin", "co_", "c_o", "fta", "rcep", "aec", "trade", "export", "window", "asw",
                 "ecommerce", "digital", "business", "invest", "xuat", "customs")
 
@@ -88,6 +107,7 @@ def answer_question(
     context: FollowupContext | None = None,
     *,
     followup: bool | None = None,
+    today: dt.date | None = None,
 ) -> Answer:
     """Answer ``text`` from the published entries.
 
@@ -98,6 +118,7 @@ def answer_question(
         context: the previous knowledge answer, for follow-ups.
         followup: force (True) or forbid (False) follow-up handling; by default a message with a
             follow-up cue ("còn ... thì sao", "what about ...") and a new entity is one.
+        today: the date "năm nay" / "this year" refers to (default: today in the bot's zone).
     """
     lang = "en" if lang == "en" else "vi"
     index = get_index(session)
@@ -105,8 +126,8 @@ def answer_question(
     entities = group_by_kind(index.find_entities(query))
     if context is not None and _is_followup(query, entities, context, followup):
         query, entities = _rewrite_followup(session, index, query, entities, context)
-    result = index.search(query, entities=entities)
-    if _is_export_question(entities) and not _faq_covers_export(result, index, entities):
+    result = index.search(query, entities=entities, today=today)
+    if prefers_exporter(index, query, entities, result):
         return _exporter_reply(index, query, entities, lang)
     return _reply(session, index, result, query, lang)
 
@@ -231,30 +252,84 @@ def _surface(kind: str, value: str) -> str:
 # --- replies -----------------------------------------------------------------------------------
 
 
-def _is_export_question(entities: dict[str, list[str]]) -> bool:
-    destinations = [c for c in entities.get("country", []) if c != HOME_COUNTRY]
-    return bool(destinations) and bool(entities.get("product") or entities.get("hs_code"))
-
-
-def _faq_covers_export(
-    result: SearchResult, index: KnowledgeIndex, entities: dict[str, list[str]]
+def prefers_exporter(
+    index: KnowledgeIndex, query: str, entities: dict[str, list[str]], result: SearchResult
 ) -> bool:
-    """A confident FAQ entry about the same destination beats the generic exporter answer."""
+    """Whether the exporter helper answers better than the FAQ (see the module docstring)."""
+    destinations = export_question_destinations(index, query, entities)
+    return bool(destinations) and not faq_is_decent(index, result, destinations, entities)
+
+
+def export_question_destinations(
+    index: KnowledgeIndex, query: str, entities: dict[str, list[str]]
+) -> list[str]:
+    """Destinations the helper knows, if the question is an export question; else []."""
+    if not (entities.get("product") or entities.get("hs_code")):
+        return []
+    rules = exporter.load_rules()
+    if rules is None or not has_trade_cue(query, entities):
+        return []
+    return [c for c in export_destinations(index, query, entities)
+            if rules.destination(c) is not None]
+
+
+def faq_is_decent(
+    index: KnowledgeIndex,
+    result: SearchResult,
+    destinations: list[str],
+    entities: dict[str, list[str]],
+) -> bool:
+    """A confident FAQ match beats the helper; a middling one must be about the same destination
+    and the same goods ("Form AJ for Japan" is not "shrimp to Japan")."""
     best = result.best
-    if result.band != "confident" or best is None:
+    if best is None or result.band == "low":
         return False
-    about = index.by_id[best.entry_id].entities
-    return bool(set(entities.get("country", [])) & set(about.get("country", ())))
+    if result.band == "confident":
+        return True
+    about = index.about(best.entry_id)
+    same_place = set(destinations) & about.get("country", frozenset())
+    goods = about.get("product", frozenset()) | about.get("hs_code", frozenset())
+    same_goods = any(
+        asked == known or asked.startswith(known) or known.startswith(asked)
+        for asked in [*entities.get("product", ()), *entities.get("hs_code", ())]
+        for known in goods
+    )
+    return bool(same_place) and same_goods and not best.conflicts
+
+
+def export_destinations(
+    index: KnowledgeIndex, query: str, entities: dict[str, list[str]]
+) -> list[str]:
+    """Countries the goods go to: named, not Viet Nam, not only after "từ"/"from"."""
+    key = folded(query)
+    sources: set[str] = set()
+    destinations: set[str] = set()
+    for match in index.find_entities(query):
+        if match.kind == "country":
+            before = key[max(0, match.start - 20):match.start]
+            (sources if _SOURCE_BEFORE.search(before) else destinations).add(match.value)
+    return [
+        country for country in entities.get("country", [])
+        if country != HOME_COUNTRY and (country in destinations or country not in sources)
+    ]
+
+
+def has_trade_cue(query: str, entities: dict[str, list[str]]) -> bool:
+    """Exporting, origin, a C/O form, an agreement or a tariff is what the question is about."""
+    if entities.get("co_form") or entities.get("agreement"):
+        return True
+    return _TRADE_CUE.search(folded(query)) is not None
 
 
 def _exporter_reply(
     index: KnowledgeIndex, query: str, entities: dict[str, list[str]], lang: str
 ) -> Answer:
-    country = next(c for c in entities["country"] if c != HOME_COUNTRY)
+    rules = exporter.load_rules()
+    country = export_question_destinations(index, query, entities)[0]
     product = (entities.get("product") or [None])[0]
     hs_code = (entities.get("hs_code") or [None])[0]
     result = exporter.exporter_answer(
-        exporter.load_rules(), product=product, hs_code=hs_code, country=country, lang=lang
+        rules, product=product, hs_code=hs_code, country=country, lang=lang
     )
     related = [
         RelatedQuestion(entry_id, _question_of(index, entry_id, lang))
@@ -376,7 +451,7 @@ def _not_sure_text(office: str, lang: str) -> str:
     if lang == "en":
         return (
             "I don't have reliable information on this yet. "
-            f"Please contact {office}, who can help you. "
+            f"Please contact {OFFICE_NAMES_EN.get(office, office)}, who can help you. "
             "I have noted your question so that our staff can add the answer."
         )
     return (

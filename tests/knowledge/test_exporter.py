@@ -72,3 +72,35 @@ def test_real_rules_file_covers_the_main_products_and_partners():
     for country in ("Thái Lan", "Trung Quốc", "Hàn Quốc", "Nhật Bản"):
         answer = exporter_answer(real, product="tôm", hs_code=None, country=country)
         assert answer.known and not [r for r in RATE.findall(answer.text) if r != "40%"]
+
+
+VIETNAMESE_NAMES = ("tôm", "Nhật Bản", "Hàn Quốc", "Hoa Kỳ", "Bộ Công Thương)", "Cổng Cơ chế")
+
+
+@pytest.mark.skipif(not RULES_FILE.exists(), reason="content file not written yet")
+def test_every_product_and_destination_has_an_english_name():
+    real = load_rules()
+    assert all(p.name_en for p in real.products)
+    assert all(d.name_en for d in real.destinations)
+
+
+@pytest.mark.skipif(not RULES_FILE.exists(), reason="content file not written yet")
+@pytest.mark.parametrize(("product", "country", "names"), [
+    ("tôm", "Nhật Bản", ("shrimp", "Japan")),
+    ("cua", "Hàn Quốc", ("crab", "Korea")),
+    ("gạo", "Philippines", ("rice", "the Philippines")),
+])
+def test_english_answers_use_english_names(product, country, names):
+    answer = exporter_answer(load_rules(), product=product, hs_code=None, country=country,
+                             lang="en")
+    assert all(name in answer.text for name in names)
+    assert not [name for name in VIETNAMESE_NAMES if name in answer.text]
+    assert "Department of Industry and Trade" in answer.text
+
+
+@pytest.mark.skipif(not RULES_FILE.exists(), reason="content file not written yet")
+def test_english_no_data_answer_names_the_country_in_english():
+    answer = exporter_answer(load_rules(), product="tôm", hs_code=None, country="Hoa Kỳ",
+                             lang="en")
+    assert not answer.known and "exports to the United States" in answer.text
+    assert "Hoa Kỳ" not in answer.text
