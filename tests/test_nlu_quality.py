@@ -1,6 +1,7 @@
 """NLU quality on the held-out split tests/data/nlu_test.yml (never used for training).
 
-Floors are what the pipeline measured here (see README "Figures"), a little below, so the test
+Floors sit a few points under what the pipeline measured here (0.839 accuracy, 0.797 macro-F1,
+0.843 on the no-diacritics/teencode part; see README "Figures"), so the test
 catches a real regression without failing on training noise. They are not 100%.
 """
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 ACCURACY_FLOOR = 0.80
 MACRO_F1_FLOOR = 0.75
-PLAIN_OR_TEENCODE_ACCURACY_FLOOR = 0.75
+PLAIN_OR_TEENCODE_ACCURACY_FLOOR = 0.78
 
 
 @pytest.fixture(scope="module")
