@@ -27,6 +27,7 @@ from bot.knowledge.models import FaqEntry, UnansweredQuestion, as_date
 from bot.knowledge.search import Band, KnowledgeIndex, SearchResult, get_index
 from bot.knowledge.text import folded, syllables
 from bot.nlp.normalize import normalize_text
+from bot.privacy.scrub import scrub_personal_data
 
 HOME_COUNTRY = "Việt Nam"
 _ROUTE_KINDS = frozenset({"agreement", "co_form", "country"})
@@ -34,9 +35,6 @@ _FOLLOWUP_CUE = re.compile(
     r"^(?:the\s+)?(?:con|vay con|the con|con voi|con neu|what about|how about|and|and for|"
     r"what if|same for)\b|\b(?:thi sao|the nao|thi the nao|ra sao|then)\s*\??$"
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w/])(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?![\w/])|(?<![\w/.])\d{9,12}(?!\w)")
-_URL = re.compile(r"(?:https?://|www\.)\S+")
 # Words that carry no topic: left out of the key that groups near-identical unanswered questions.
 _GROUP_STOPWORDS_TEXT = (
     "la gi co khong ko the nao nhu o dau bao nhieu khi ai cho minh toi ban hoi xin vay a oi "
@@ -174,13 +172,6 @@ def log_unanswered(
     session.add(row)
     session.flush()
     return row
-
-
-def scrub_personal_data(text: str) -> str:
-    """Replace e-mail addresses, phone numbers and links with placeholders."""
-    text = _EMAIL.sub("[email]", text)
-    text = _URL.sub("[link]", text)
-    return _PHONE.sub("[số điện thoại]", text)
 
 
 def group_key(text: str) -> str:
