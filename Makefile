@@ -53,6 +53,9 @@ validate: install ## Check the Rasa domain and training data for mistakes
 eval: install ## Held-out figures: NLU (ours vs Rasa's stock pipeline) and knowledge retrieval
 	$(PY) -m bot.evaluate
 
+tune: install ## Re-tune knowledge confidence bands on the dev set (never the eval set)
+	$(PY) -m bot.knowledge.evaluate --tune
+
 bench: install train ## Throughput, latency and memory against the stock-pipeline baseline
 	$(PY) -m bot.bench
 
