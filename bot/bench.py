@@ -19,7 +19,8 @@ and ``results/bench.md``.
 
 Options (or environment): ``--users`` (BENCH_USERS, 20), ``--levels`` (BENCH_LEVELS, "1,5,10,20"),
 ``--seconds`` per level (BENCH_SECONDS, 20), ``--reuse-model`` (BENCH_REUSE_MODEL=1),
-``--no-stock``, ``--no-scale``.
+``--single nginx`` (BENCH_SINGLE: compare ours and stock behind nginx instead of as ``make run``
+starts them), ``--no-stock``, ``--no-scale``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class BenchSettings:
     levels: tuple[int, ...] = (1, 5, 10, 20)
     seconds: float = 20.0
     reuse_model: bool = False
+    single: str = "make-run"  # set-up of the ours/stock comparison: "make-run" or "nginx"
     stock: bool = True
     scale: bool = True
     out: Path = RESULTS / "bench.json"
@@ -175,6 +177,11 @@ def sweep(url: str, conversations: list[Conversation], settings: BenchSettings,
     """Warm up (one user plays every conversation once), then each concurrency level in turn."""
     warm = asyncio.run(run_users(url, conversations, 1, conversations_per_user=len(conversations),
                                  sender_prefix="warmup"))
+    if not any("Nguồn:" in str(reply.get("text", "")) for r in warm for reply in r.replies):
+        # Figures without the action server would flatter every run: refuse to report them.
+        raise RuntimeError("no knowledge answer came back while warming up: the action server "
+                           "was not reached (see the Rasa log; endpoints.yml's ${...} values "
+                           "must not be quoted)")
     report: dict[str, Any] = {
         "warmup": {"messages": len(warm), "errors": sum(not r.ok for r in warm)},
         "memory_after_warmup_mb": sampler.rss_mb(),
@@ -190,6 +197,8 @@ def sweep(url: str, conversations: list[Conversation], settings: BenchSettings,
               f"p50 {level['latency']['p50_ms']} ms, p99 {level['latency']['p99_ms']} ms, "
               f"errors {sum(level['errors'].values())}", flush=True)
     report["memory_peak_mb"] = dict(sampler.peak)
+    print(f"    resident memory after warm-up {report['memory_after_warmup_mb']} MB, "
+          f"peak {report['memory_peak_mb']} MB", flush=True)
     report["best_under_p99_target"] = best_under_target(report["levels"])
     return report
 
@@ -241,7 +250,8 @@ def run_cluster(label: str, model: Path, workdir: Path, servers: int, settings: 
     with temporary_pg_database(PG_ADMIN_URL, "asean_bench_bot") as bot_url, \
             temporary_pg_database(PG_ADMIN_URL, "asean_bench_tracker") as tracker_url:
         seed_bench_database(bot_url)
-        cluster = Cluster(model=model, workdir=workdir / label, database_url=bot_url,
+        slug = "".join(ch if ch.isalnum() else "-" for ch in label)
+        cluster = Cluster(model=model, workdir=workdir / slug, database_url=bot_url,
                           tracker_store_url=tracker_url, redis=redis, rasa_servers=servers,
                           action_servers=1)
         began = time.monotonic()
@@ -338,6 +348,10 @@ def parse_args(argv: list[str] | None) -> tuple[str, BenchSettings]:
     parser.add_argument("--seconds", type=float, default=float(env("BENCH_SECONDS", 20)))
     parser.add_argument("--reuse-model", action="store_true",
                         default=env("BENCH_REUSE_MODEL", "") == "1")
+    parser.add_argument("--single", choices=("make-run", "nginx"),
+                        default=env("BENCH_SINGLE", "make-run"),
+                        help="set-up of the ours/stock comparison: `make run`'s (SQLite) or "
+                             "one Rasa server behind nginx on PostgreSQL/Redis")
     parser.add_argument("--no-stock", action="store_true")
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench.json")
@@ -345,7 +359,8 @@ def parse_args(argv: list[str] | None) -> tuple[str, BenchSettings]:
     levels = sorted({int(x) for x in args.levels.split(",") if x.strip()} | {args.users})
     return args.command, BenchSettings(
         users=args.users, levels=tuple(levels), seconds=args.seconds,
-        reuse_model=args.reuse_model, stock=not args.no_stock, scale=not args.no_scale,
+        reuse_model=args.reuse_model, single=args.single, stock=not args.no_stock,
+        scale=not args.no_scale,
         out=args.out,
     )
 
@@ -388,19 +403,25 @@ def bench(settings: BenchSettings) -> dict[str, Any]:
             models["stock"] = train_full(stock_file, work, "stock")
             print(f"  {models['stock'][1]:.0f} s", flush=True)
 
+        reason = services_available() if settings.scale or settings.single == "nginx" else None
+        if reason and settings.single == "nginx":
+            raise SystemExit(f"--single nginx needs PostgreSQL and Redis: {reason}")
         for label, (model, training) in models.items():
             print(f"Replaying with {label} ({model.name})…", flush=True)
-            run = run_single(label, model, work, settings, conversations)
+            if settings.single == "nginx":
+                run = run_cluster(label, model, work, 1, settings, conversations)
+            else:
+                run = run_single(label, model, work, settings, conversations)
             run["training_s"] = None if training is None else round(training, 1)
             report["runs"][label] = run
 
         if settings.scale:
-            reason = services_available()
             if reason:
                 report["scale_skipped"] = f"PostgreSQL/Redis not reachable: {reason}"
                 print(report["scale_skipped"], flush=True)
             else:
-                for servers in (1, 2):
+                # With --single nginx, "ours" already is one Rasa server behind nginx.
+                for servers in (1, 2) if settings.single == "make-run" else (2,):
                     label = f"ours x{servers} (nginx)"
                     print(f"Replaying through nginx with {servers} Rasa server(s)…", flush=True)
                     report["runs"][label] = run_cluster(

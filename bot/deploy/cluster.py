@@ -300,16 +300,16 @@ class Cluster:
 {user}daemon off;
 master_process on;
 worker_processes 1;
-pid {work / 'nginx.pid'};
-error_log {work / 'nginx.err'} warn;
+pid "{work / 'nginx.pid'}";
+error_log "{work / 'nginx.err'}" warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {work / 'logs' / 'nginx-access.log'};
-    client_body_temp_path {work / 'tmp' / 'body'};
-    proxy_temp_path {work / 'tmp' / 'proxy'};
-    fastcgi_temp_path {work / 'tmp' / 'fastcgi'};
-    uwsgi_temp_path {work / 'tmp' / 'uwsgi'};
-    scgi_temp_path {work / 'tmp' / 'scgi'};
+    access_log "{work / 'logs' / 'nginx-access.log'}";
+    client_body_temp_path "{work / 'tmp' / 'body'}";
+    proxy_temp_path "{work / 'tmp' / 'proxy'}";
+    fastcgi_temp_path "{work / 'tmp' / 'fastcgi'}";
+    uwsgi_temp_path "{work / 'tmp' / 'uwsgi'}";
+    scgi_temp_path "{work / 'tmp' / 'scgi'}";
     default_type application/octet-stream;
 
     map $http_upgrade $connection_upgrade {{
@@ -334,11 +334,11 @@ http {{
     server {{
         listen 127.0.0.1:{self.ports['nginx']};
         server_name localhost;
-        include {NGINX_LOCATIONS};
+        include "{NGINX_LOCATIONS}";
     }}
     server {{
         listen 127.0.0.1:{self.ports['nginx-actions']};
-        include {NGINX_ACTION_LOCATIONS};
+        include "{NGINX_ACTION_LOCATIONS}";
     }}
 }}
 """
