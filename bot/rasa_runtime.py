@@ -1,9 +1,12 @@
-"""Hardening of the Rasa server process for citizens: an action server that is down or stuck.
+"""Hardening of the Rasa server process: an action server that is down or stuck, and speed.
 
-Stock Rasa waits up to 5 minutes for a custom action and, when the action server is unreachable,
-logs the error and sends the user nothing. Here a custom action that fails for those reasons
-answers with the domain's ``utter_busy`` response instead, after at most ``ACTION_TIMEOUT_SECONDS``.
-Rejections (a form's validation) and everything else keep Rasa's own behaviour.
+- Stock Rasa waits up to 5 minutes for a custom action and, when the action server is unreachable,
+  logs the error and sends the user nothing. Here a custom action that fails for those reasons
+  answers with the domain's ``utter_busy`` response instead, after at most
+  ``ACTION_TIMEOUT_SECONDS``. Rejections (a form's validation) keep Rasa's own behaviour.
+- Rasa checks every action-server reply with ``jsonschema.validate``, which rebuilds the validator
+  each time: 45% of a turn in our profile (bot.bench profile). The same check with a validator
+  built once took the median turn from 185 to 140 ms.
 
 Installed from bot.nlp.rasa_components, which every Rasa process that loads our model imports.
 """
@@ -13,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from functools import lru_cache
 from typing import Any
 
+import jsonschema
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.core.events import BotUttered, Event
 from rasa.shared.exceptions import RasaException
@@ -46,7 +51,23 @@ async def _run_or_apologise(
                            metadata={"utter_action": BUSY_RESPONSE})]
 
 
+@lru_cache(maxsize=1)
+def _response_validator() -> Any:
+    spec = RemoteAction.action_response_format_spec()
+    return jsonschema.validators.validator_for(spec)(spec)  # the draft validate() would pick
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    try:
+        _response_validator().validate(result)
+    except jsonschema.ValidationError as error:
+        error.message += ". Failed to validate Action server response from API."
+        raise
+    return True
+
+
 def install() -> None:
-    """Idempotent: wrap RemoteAction.run once per process."""
+    """Idempotent: patch RemoteAction once per process."""
     if RemoteAction.run is not _run_or_apologise:
         RemoteAction.run = _run_or_apologise  # type: ignore[method-assign]
+        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
