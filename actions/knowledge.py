@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -29,6 +31,21 @@ from bot.knowledge.service import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _warm_up_index() -> None:
+    """Build the search index before the first question (it takes seconds; a user should not)."""
+    from bot.knowledge.search import get_index
+
+    try:
+        with session_scope(database_url()) as session:
+            get_index(session)
+    except Exception:  # noqa: BLE001 - the first question will build it (or say it is busy)
+        logger.warning("Knowledge index warm-up failed; it will be built on first use.")
+
+
+if os.environ.get("KNOWLEDGE_WARM_UP") == "1":  # set for the action server by bot/run.py
+    threading.Thread(target=_warm_up_index, name="knowledge-warm-up", daemon=True).start()
 
 BUSY = {
     "vi": "Xin lỗi, hệ thống đang bận, vui lòng thử lại sau ít phút.",

@@ -74,6 +74,7 @@ class Stack:
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
             "RASA_PORT": str(self.rasa_port),
             "WEB_PORT": str(self.web_port),
+            "KNOWLEDGE_WARM_UP": "1",
         }
         extra.setdefault(
             "PUBLIC_RASA_URL",

