@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from zalo_fake_server import FakeZalo
+from .zalo_fake_server import FakeZalo
 
 from bot.channels.zalo import ZaloInput
 from bot.channels.zalo_api import RetryPolicy

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import ACCESS, APP_ID, APP_SECRET, REFRESH, USER
+from .conftest import ACCESS, APP_ID, APP_SECRET, REFRESH, USER
 from sqlalchemy import select
-from zalo_fake_server import REFRESH_PATH, SEND_PATH
+from .zalo_fake_server import REFRESH_PATH, SEND_PATH
 
 from bot.channels.models import ZaloToken
 from bot.channels.zalo_api import RetryPolicy, ZaloApiError, ZaloAuthError, ZaloClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import OTHER_USER, USER, now_ms, text_event
+from .conftest import OTHER_USER, USER, now_ms, text_event
 from sqlalchemy import func, select
 
 from bot.channels.models import ZaloFollower
@@ -96,7 +96,7 @@ async def test_withdrawal_deletes_the_users_data_only(webhook, fake_zalo, tracke
 async def test_configured_deletion_event_names(settings, tracker_store, fake_zalo):
     from dataclasses import replace
 
-    from conftest import start_webhook
+    from .conftest import start_webhook
 
     custom = replace(settings, deletion_events=("user_revoke_consent",))
     server, channel, agent, url = await start_webhook(custom, tracker_store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import ACCESS, APP_ID, APP_SECRET, OA_SECRET, REFRESH, USER
+from .conftest import ACCESS, APP_ID, APP_SECRET, OA_SECRET, REFRESH, USER
 
 from bot.channels.push import ZaloPusher
 from bot.channels.zalo_api import RetryPolicy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import (
+from .conftest import (
     ACCESS,
     APP_SECRET,
     OA_SECRET,
@@ -16,7 +16,7 @@ from conftest import (
     text_event,
 )
 from sqlalchemy import select
-from zalo_fake_server import SEND_PATH
+from .zalo_fake_server import SEND_PATH
 
 from bot.channels.models import ZaloFollower, ZaloToken
 from bot.db import session_scope

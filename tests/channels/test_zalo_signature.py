@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from conftest import APP_ID, OA_SECRET, encode, now_ms, sign, text_event
+from .conftest import APP_ID, OA_SECRET, encode, now_ms, sign, text_event
 
 from bot.channels.zalo import expected_signature, is_fresh, signature_matches
 
@@ -136,7 +136,7 @@ async def test_missing_timestamp_is_401(webhook, fake_zalo):
 
 
 async def test_unconfigured_channel_answers_503(tracker_store):
-    from conftest import start_webhook
+    from .conftest import start_webhook
 
     from bot.channels.zalo_settings import ZaloSettings
 
