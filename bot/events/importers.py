@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import TIMEZONE
 from bot.events import vocab
-from bot.events.store import RecordError, WriteReport, upsert_event, validate_record
+from bot.events.store import WriteReport, store_record
 from bot.nlp.normalize import search_key
 
 # Vietnamese column headings staff are likely to use (folded) → record field.
@@ -58,16 +58,7 @@ def _store(session: Session, report: WriteReport, label: str, record: dict[str, 
     status = search_key(str(record.get("status") or ""))
     if status in _STATUS_ALIASES:
         record["status"] = _STATUS_ALIASES[status]
-    try:
-        values = validate_record(record)
-    except RecordError as exc:
-        report.errors.append(f"{label}: {exc}")
-        return
-    if values["external_key"] in seen:
-        report.errors.append(f"{label}: trùng với một dòng phía trên ({values['external_key']})")
-        return
-    seen.add(values["external_key"])
-    report.count(upsert_event(session, values, changed_by=changed_by))
+    store_record(session, report, label, record, changed_by=changed_by, seen=seen)
 
 
 def import_csv(session: Session, source: str | Path | bytes, changed_by: str = "import:csv"

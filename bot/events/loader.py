@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.config import PROJECT_ROOT, VAR_DIR
-from bot.events.store import RecordError, WriteReport, upsert_event, validate_record
+from bot.events.store import WriteReport, store_record
 
 REAL_SEED = PROJECT_ROOT / "data" / "events" / "real.yml"
 DEMO_FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "demo_events.yml"
@@ -48,16 +48,8 @@ def load_events(session: Session, path: str | Path, *, allow_sample: bool = Fals
         if not isinstance(raw, dict):
             report.errors.append(f"{label}: không phải một bản ghi")
             continue
-        try:
-            values = validate_record(raw, allow_sample=allow_sample)
-        except RecordError as exc:
-            report.errors.append(f"{label}: {exc}")
-            continue
-        if values["external_key"] in seen:
-            report.errors.append(f"{label}: trùng key {values['external_key']!r}")
-            continue
-        seen.add(values["external_key"])
-        report.count(upsert_event(session, values, changed_by=f"seed:{path.name}"))
+        store_record(session, report, label, raw, changed_by=f"seed:{path.name}", seen=seen,
+                     allow_sample=allow_sample)
     return report
 
 

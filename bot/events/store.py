@@ -287,3 +287,23 @@ def upsert_event(session: Session, values: dict[str, Any], changed_by: str) -> s
         after={k: after[k] for k in after if before[k] != after[k]},
     ))
     return "updated"
+
+
+def store_record(session: Session, report: WriteReport, label: str, raw: dict[str, Any], *,
+                 changed_by: str, seen: set[str], allow_sample: bool = False) -> None:
+    """Validate one record of a file, refuse a key seen earlier in it, and upsert it.
+
+    Problems go into ``report.errors`` prefixed with ``label`` (the seed loader and the CSV/.ics
+    importers report row by row the same way).
+    """
+    try:
+        values = validate_record(raw, allow_sample=allow_sample)
+    except RecordError as exc:
+        report.errors.append(f"{label}: {exc}")
+        return
+    key = values["external_key"]
+    if key in seen:
+        report.errors.append(f"{label}: trùng key {key!r} với một bản ghi phía trên")
+        return
+    seen.add(key)
+    report.count(upsert_event(session, values, changed_by=changed_by))
