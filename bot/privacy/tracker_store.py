@@ -30,15 +30,16 @@ per conversation (which Rasa uses to find the events it has not stored yet) neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -61,6 +62,29 @@ FALLBACK_IDLE_MINUTES = 24 * 60.0
 # A row's timestamp is when Rasa created the event, a little before the row is written.
 _WRITE_DELAY_MARGIN = 3600.0
 _CHUNK = 500
+MAX_SENDER_ID_CHARS = 255  # the width of Rasa's sender_id column
+
+
+class TrackerStoreError(RuntimeError):
+    """A tracker-store operation failed for one request; the server goes on."""
+
+
+def check_sender_id(sender_id: object) -> str:
+    """The sender id when the database can store it; ``TrackerStoreError`` otherwise.
+
+    Rasa's ``session_scope`` treats any ``ValueError`` as a missing PostgreSQL schema and exits
+    the process, and ``UnicodeEncodeError`` (a lone surrogate in an id) is a ``ValueError``: so an
+    id that cannot be encoded is refused here, before any query.
+    """
+    if not isinstance(sender_id, str) or not sender_id or len(sender_id) > MAX_SENDER_ID_CHARS:
+        raise TrackerStoreError("sender id missing, not text or too long")
+    try:
+        sender_id.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise TrackerStoreError("sender id is not valid Unicode") from exc
+    if "\x00" in sender_id:
+        raise TrackerStoreError("sender id holds a NUL character")
+    return sender_id
 
 
 def _minutes(value: Any, default: float | None) -> float | None:
@@ -110,11 +134,47 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._swept_before: float | None = None
         self._background: set[asyncio.Future[Any]] = set()
 
+    # --- errors stay with the request ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Generator[Any, None, None]:
+        """Rasa's transactional scope, without its ``sys.exit``.
+
+        Stock Rasa exits the whole server on any ``ValueError`` raised inside the scope, meaning
+        "PostgreSQL schema missing"; a bad value in one request (e.g. text that cannot be encoded)
+        then stops every conversation. Here a missing schema and any other failure are an error
+        of the operation that hit them.
+        """
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as exc:
+                raise TrackerStoreError(f"PostgreSQL schema {exc} not found") from exc
+            yield session
+        finally:
+            session.close()
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """Rasa's ``retrieve`` for an id the database can hold."""
+        return await super().retrieve(check_sender_id(sender_id))
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        """Rasa's ``retrieve_full_tracker`` for an id the database can hold."""
+        return await super().retrieve_full_tracker(check_sender_id(conversation_id))
+
     # --- saving ---------------------------------------------------------------------------------
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the events not stored yet, redacted; scrub the form's values once it ended."""
+        check_sender_id(tracker.sender_id)
         await self.stream_events(tracker)
+        # Redaction runs the scrubber over every new text: off the event loop, so one long
+        # message cannot hold up the other conversations this server handles.
+        await asyncio.to_thread(self._save_redacted, tracker)
+        self._maybe_sweep_in_background()
+
+    def _save_redacted(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)
         context = form_context(view_of(e) for e in events)
         scrubbed = 0
@@ -141,7 +201,6 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             session.commit()
         if scrubbed:
             logger.debug("Form ended: %d stored registration value(s) redacted", scrubbed)
-        self._maybe_sweep_in_background()
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Publish new events to the event broker (if any) fully redacted."""

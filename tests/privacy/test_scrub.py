@@ -53,3 +53,28 @@ def test_drop_in_for_the_unanswered_questions_log():
     assert "0912" not in clean and "912345678" not in clean
     assert "gmail" not in clean and "[email]" in clean
     assert scrub_personal_data("sdt 0283 123 4567") == "sdt [số điện thoại]"
+
+
+# Issue 15, finding 2: time grows linearly with the length, whatever the text's shape.
+ADVERSARIAL = {
+    "letters then @": lambda n: "a" * (n - 2) + "@b",
+    "dotted letters": lambda n: "a." * (n // 2),
+    "digits and spaces": lambda n: "1 " * (n // 2),
+    "at signs": lambda n: "@" * n,
+    "a@ repeated": lambda n: "a@" * (n // 2),
+    "domain without dot": lambda n: "x@" + "b" * (n - 2),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(ADVERSARIAL))
+def test_scrubbing_100000_adversarial_characters_is_fast(shape):
+    import time
+
+    text = ADVERSARIAL[shape](100_000)
+    started = time.perf_counter()
+    scrub_personal_data(text)
+    assert time.perf_counter() - started < 1.0  # was minutes for "letters then @"
+
+
+def test_an_address_after_a_long_run_is_still_found():
+    assert scrub_personal_data("a" * 5000 + " an.nguyen@gmail.com") == "a" * 5000 + " [email]"
