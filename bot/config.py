@@ -39,6 +39,45 @@ OFFICE_TRADE = "Sở Công Thương tỉnh Cà Mau"
 OFFICE_FOREIGN_AFFAIRS = "Văn phòng UBND tỉnh Cà Mau (công tác đối ngoại)"
 
 
+# --- limits at the channel edge (bot/channels/inbound.py, bot/ratelimit.py); read at call time ---
+
+
+def max_message_chars() -> int:
+    """Longest message text the bot reads; longer ones get a polite "too long" reply."""
+    return _int("MAX_MESSAGE_CHARS", 4000)
+
+
+def max_sender_chars() -> int:
+    """Longest conversation id a channel accepts (Rasa's column holds 255)."""
+    return _int("MAX_SENDER_CHARS", 128)
+
+
+def max_metadata_bytes() -> int:
+    """Largest client metadata object, as UTF-8 JSON."""
+    return _int("MAX_METADATA_BYTES", 4096)
+
+
+def rate_limit_per_sender() -> str:
+    """Messages one conversation may send (``limits`` notation)."""
+    return os.environ.get("RATE_LIMIT_PER_SENDER", "30/minute")
+
+
+def rate_limit_per_address() -> str:
+    """Messages one client address may send, all its conversations together."""
+    return os.environ.get("RATE_LIMIT_PER_ADDRESS", "120/minute")
+
+
+def rate_limit_storage_url() -> str:
+    """Where counters live: ``memory://`` on one machine, ``redis://…`` when servers share them."""
+    return os.environ.get("RATE_LIMIT_STORAGE_URL", "memory://")
+
+
+def trusted_proxies() -> frozenset[str]:
+    """Peer addresses whose X-Forwarded-For is believed (nginx in production); none by default."""
+    raw = os.environ.get("TRUSTED_PROXIES", "")
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
 def secret(name: str) -> str | None:
     """A secret from the environment; None when unset. Never logged, never defaulted."""
     value = os.environ.get(name)

@@ -138,6 +138,10 @@ def stack(trained_model, tmp_path_factory):
     os.environ.setdefault(
         "ACTION_TIMEOUT_SECONDS", "10"
     )  # the "action server down" test waits this
+    # Every test talks from 127.0.0.1: the per-address limit would count the whole suite as one
+    # client. The per-sender limit stays low enough for tests/hardening to reach it.
+    os.environ.setdefault("RATE_LIMIT_PER_ADDRESS", "100000/minute")
+    os.environ.setdefault("RATE_LIMIT_PER_SENDER", "40/minute")
     os.environ["CORS_ORIGINS"] = (
         f"http://127.0.0.1:{running.web_port},http://localhost:{running.web_port}"
     )

@@ -38,6 +38,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.inbound import InboundRejected, MessageTooLong, check_inbound
+from bot.ratelimit import client_address, message_limiters
+
 logger = logging.getLogger(__name__)
 
 # A client-chosen id: short, URL-safe. Anything else is ignored (the message is then not retried
@@ -101,16 +104,33 @@ class IdempotentRestInput(RestInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        by_sender, by_address = message_limiters(self.name())
+
         @hooks.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.json if isinstance(request.json, dict) else {}
-            sender_id = body.get("sender")
-            text = body.get("message")
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            try:
+                body = request.json
+                inbound = check_inbound(body)
+            except MessageTooLong as too_long:
+                sender = body.get("sender") if isinstance(body, dict) else None
+                return response.json([{"recipient_id": sender, "text": too_long.reply}])
+            except InboundRejected as rejected:
+                return response.json({"error": rejected.reason}, status=400)
+            except Exception:  # noqa: BLE001 - body that is not JSON at all
+                return response.json({"error": "the body must be a JSON object"}, status=400)
+            address = client_address(request.ip, request.headers.get("x-forwarded-for"))
+            if not (by_address.hit(address) and by_sender.hit(inbound.sender)):
+                return response.json(
+                    {"error": "Bạn gửi quá nhiều tin nhắn, vui lòng thử lại sau ít phút. / "
+                              "Too many messages, please try again in a few minutes."},
+                    status=429,
+                )
+            sender_id, metadata = inbound.sender, inbound.metadata
             message_id = client_message_id(metadata)
             collector = CollectingOutputChannel()
+            # The channel name is this channel's own: a body saying "zalo" is not believed.
             message = UserMessage(
-                text, collector, sender_id, input_channel=self._extract_input_channel(request),
+                inbound.text, collector, sender_id, input_channel=self.name(),
                 message_id=message_id, metadata=metadata,
             )
             try:
