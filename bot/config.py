@@ -78,6 +78,24 @@ def trusted_proxies() -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
+# --- the internal servers --------------------------------------------------------------------
+
+
+def action_server_secret() -> str | None:
+    """Shared secret the Rasa server sends to the action server (header X-Action-Secret)."""
+    return secret("ACTION_SERVER_SECRET")
+
+
+def action_server_host() -> str:
+    """Interface the action server listens on: loopback unless production says otherwise."""
+    return os.environ.get("ACTION_SERVER_HOST", "127.0.0.1")
+
+
+def rasa_server_host() -> str:
+    """Interface the Rasa server listens on: loopback; nginx in front in production."""
+    return os.environ.get("RASA_SERVER_HOST", "127.0.0.1")
+
+
 def secret(name: str) -> str | None:
     """A secret from the environment; None when unset. Never logged, never defaulted."""
     value = os.environ.get(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -40,6 +41,33 @@ def service_env(database_url: str | None = None, **extra: str) -> dict[str, str]
     return env
 
 
+def action_server_command(port: int, logging_config: Path | None = None) -> list[str]:
+    """The one command line that starts an action server (authenticated, loopback by default)."""
+    args = [str(BIN / "python"), "-m", "bot.rasa.action_server", "--port", str(port)]
+    return args + (["--logging-config-file", str(logging_config)] if logging_config else [])
+
+
+def rasa_server_command(
+    model: Path,
+    port: int,
+    cors: list[str],
+    credentials: Path | str = "credentials.yml",
+    endpoints: Path | str = "endpoints.yml",
+    logging_config: Path | None = None,
+) -> list[str]:
+    """The one command line that starts a Rasa server with the project's runtime changes."""
+    args = [
+        str(BIN / "python"), "-m", "bot.rasa.server", "run",
+        "--model", str(model),
+        "--interface", config.rasa_server_host(),
+        "--port", str(port),
+        "--credentials", str(credentials),
+        "--endpoints", str(endpoints),
+        "--cors", *cors,
+    ]
+    return args + (["--logging-config-file", str(logging_config)] if logging_config else [])
+
+
 def wait_until_up(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,6 +96,8 @@ class Stack:
     log_dir: Path = config.VAR_DIR / "logs"
     with_web: bool = True
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    commands: dict[str, list[str]] = field(default_factory=dict)
 
     def _env(self) -> dict[str, str]:
         extra = {
@@ -75,6 +105,9 @@ class Stack:
             "RASA_PORT": str(self.rasa_port),
             "WEB_PORT": str(self.web_port),
             "KNOWLEDGE_WARM_UP": "1",
+            # Rasa sends it, the action server requires it: one random secret per stack unless
+            # the operator set one.
+            "ACTION_SERVER_SECRET": config.action_server_secret() or self.action_secret,
         }
         extra.setdefault(
             "PUBLIC_RASA_URL",
@@ -96,41 +129,19 @@ class Stack:
             start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
         )
         self.processes[name] = process
+        self.commands[name] = args
         return process
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Start child ``name`` again with the command it was first started with."""
+        return self._spawn(name, self.commands[name])
 
     def start(self, timeout: float = 240) -> None:
         # Read now, not at import: the one list of portal origins (the widget channel checks it).
         origins = os.environ.get("CORS_ORIGINS", config.CORS_ORIGINS)
         cors = [origin.strip() for origin in origins.split(",") if origin.strip()]
-        actions = self._spawn(
-            "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.action_port),
-            ],
-        )
-        rasa = self._spawn(
-            "rasa",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "--model",
-                str(self.model),
-                "--port",
-                str(self.rasa_port),
-                "--credentials",
-                "credentials.yml",
-                "--endpoints",
-                "endpoints.yml",
-                "--cors",
-                *cors,
-            ],
-        )
+        actions = self._spawn("actions", action_server_command(self.action_port))
+        rasa = self._spawn("rasa", rasa_server_command(self.model, self.rasa_port, cors))
         web = None
         if self.with_web:
             web = self._spawn(
@@ -169,6 +180,56 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@dataclass
+class Supervisor:
+    """Keeps every child of a ``Stack`` running: a child that exits is started again.
+
+    One crash (a bad request, an out-of-memory kill) must not take the other services down with
+    it, and a child that keeps crashing must not spin the CPU: restarts wait 1 s, then twice as
+    long each time up to ``max_delay``, and the wait resets once the child has stayed up for
+    ``stable_after`` seconds.
+    """
+
+    stack: Stack
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+    poll_every: float = 1.0
+    delays: dict[str, float] = field(default_factory=dict)
+    started_at: dict[str, float] = field(default_factory=dict)
+    due: dict[str, float] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+
+    def check(self, now: float | None = None) -> list[str]:
+        """One round: schedule exited children, restart those whose wait is over."""
+        now = time.monotonic() if now is None else now
+        restarted = []
+        for name, process in list(self.stack.processes.items()):
+            self.started_at.setdefault(name, now)
+            if process.poll() is None:
+                if now - self.started_at[name] >= self.stable_after:
+                    self.delays.pop(name, None)
+                continue
+            if name not in self.due:
+                delay = self.delays.get(name, self.first_delay)
+                self.due[name] = now + delay
+                self.delays[name] = min(delay * 2, self.max_delay)
+                logger.warning("%s exited with code %s; restarting in %.0f s",
+                               name, process.returncode, delay)
+            elif now >= self.due[name]:
+                del self.due[name]
+                self.stack.restart(name)
+                self.started_at[name] = now
+                self.restarts[name] = self.restarts.get(name, 0) + 1
+                restarted.append(name)
+        return restarted
+
+    def run_forever(self) -> None:
+        while True:
+            self.check()
+            time.sleep(self.poll_every)
 
 
 def prepare_database(database_url: str | None = None, demo: bool = False) -> None:
@@ -221,11 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        while all(p.poll() is None for p in stack.processes.values()):
-            time.sleep(1)
-        crashed = [name for name, p in stack.processes.items() if p.poll() is not None]
-        print(f"Stopped because {', '.join(crashed)} exited; see {stack.log_dir}/", file=sys.stderr)
-        return 1
+        Supervisor(stack).run_forever()
     except KeyboardInterrupt:
         print("\nStopping…")
         return 0

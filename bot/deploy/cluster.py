@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import config
-from bot.run import service_env, wait_until_up
+from bot.run import action_server_command, rasa_server_command, service_env, wait_until_up
 
 BIN = Path(sys.executable).parent
 DEPLOY_DIR = config.PROJECT_ROOT / "deploy"
@@ -133,6 +134,7 @@ class Cluster:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     # --- addresses -------------------------------------------------------------------------------
 
@@ -229,22 +231,22 @@ class Cluster:
             "TICKET_LOCK_LIFETIME": str(self.lock_lifetime),
             "PUBLIC_RASA_URL": self.url,
             "CORS_ORIGINS": self.url,
+            "ACTION_SERVER_SECRET": self.action_secret,
             **self.redis.env(),
             **self.extra_env,
         }
         return service_env(self.database_url, **extra)
 
-    def _logging_args(self) -> list[str]:
-        return ["--logging-config-file", str(LOGGING_JSON)] if self.json_logs else []
+    def _logging_config(self) -> Path | None:
+        return LOGGING_JSON if self.json_logs else None
 
     def _action_command(self, name: str) -> list[str]:
-        return [str(BIN / "rasa"), "run", "actions", "--actions", "actions",
-                "--port", str(self.ports[name]), *self._logging_args()]
+        return action_server_command(self.ports[name], self._logging_config())
 
     def _rasa_command(self, name: str) -> list[str]:
-        return [str(BIN / "rasa"), "run", "--model", str(self.model),
-                "--port", str(self.ports[name]), "--endpoints", str(ENDPOINTS),
-                "--credentials", str(CREDENTIALS), "--cors", self.url, *self._logging_args()]
+        return rasa_server_command(self.model, self.ports[name], [self.url],
+                                   credentials=CREDENTIALS, endpoints=ENDPOINTS,
+                                   logging_config=self._logging_config())
 
     def _web_command(self) -> list[str]:
         args = [str(BIN / "python"), "-m", "uvicorn", "--factory", "bot.web.app:create_web_app",

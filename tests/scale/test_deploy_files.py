@@ -26,6 +26,7 @@ PRODUCTION_ENV = {
     "REDIS_DB": "1",
     "REDIS_PASSWORD": "",
     "LOCK_KEY_PREFIX": "aseanprod",
+    "ACTION_SERVER_SECRET": "s3cret-from-the-environment",
 }
 
 
@@ -48,6 +49,7 @@ def test_production_endpoints_come_from_the_environment(monkeypatch) -> None:
     assert lock.kwargs == {"port": "6379", "db": "1", "password": "",
                            "key_prefix": "aseanprod"}
     assert action.url == PRODUCTION_ENV["ACTION_ENDPOINT_URL"]
+    assert action.headers == {"X-Action-Secret": PRODUCTION_ENV["ACTION_SERVER_SECRET"]}
 
 
 def test_a_missing_variable_stops_rasa_instead_of_falling_back(monkeypatch) -> None:
@@ -156,3 +158,13 @@ def test_docker_compose_refers_to_files_that_exist() -> None:
             if isinstance(argument, str) and argument.startswith("deploy/"):
                 assert (PROJECT_ROOT / argument).exists(), argument
     assert (DEPLOY / services["rasa"]["build"]["dockerfile"].removeprefix("deploy/")).exists()
+
+
+def test_compose_trusts_forwarded_headers_only_from_nginx_and_restarts_services() -> None:
+    text = (DEPLOY / "docker-compose.yml").read_text(encoding="utf-8")
+    assert '"--forwarded-allow-ips", "*"' not in text
+    assert "ACTION_SERVER_SECRET: ${ACTION_SERVER_SECRET:?" in text
+    for unit in ("asean-rasa@.service", "asean-actions@.service", "asean-web.service"):
+        service = (DEPLOY / "systemd" / unit).read_text(encoding="utf-8")
+        assert "Restart=always" in service
+        assert "0.0.0.0" not in service
