@@ -7,6 +7,7 @@ here, so the defaults below are the single source of truth. Secrets never have d
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -94,6 +95,16 @@ def action_server_host() -> str:
 def rasa_server_host() -> str:
     """Interface the Rasa server listens on: loopback; nginx in front in production."""
     return os.environ.get("RASA_SERVER_HOST", "127.0.0.1")
+
+
+_PROCESS_SESSION_SECRET = secrets.token_hex(32)
+
+
+def socketio_session_secret() -> str:
+    """Key that signs the widget's conversation ids. Every Rasa server of one deployment must
+    share it (set ``SOCKETIO_SESSION_SECRET``); unset, a per-process key is used, and a browser
+    gets a new conversation after a restart."""
+    return secret("SOCKETIO_SESSION_SECRET") or _PROCESS_SESSION_SECRET
 
 
 def secret(name: str) -> str | None:

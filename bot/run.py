@@ -97,6 +97,7 @@ class Stack:
     with_web: bool = True
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     action_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     commands: dict[str, list[str]] = field(default_factory=dict)
 
     def _env(self) -> dict[str, str]:
@@ -108,6 +109,9 @@ class Stack:
             # Rasa sends it, the action server requires it: one random secret per stack unless
             # the operator set one.
             "ACTION_SERVER_SECRET": config.action_server_secret() or self.action_secret,
+            # Widget conversation ids stay valid when the supervisor restarts Rasa.
+            "SOCKETIO_SESSION_SECRET": config.secret("SOCKETIO_SESSION_SECRET")
+            or self.session_secret,
         }
         extra.setdefault(
             "PUBLIC_RASA_URL",

@@ -67,7 +67,8 @@ class FakeRasa:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), RASA_TELEMETRY_ENABLED="false")
+        env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), RASA_TELEMETRY_ENABLED="false",
+                   RATE_LIMIT_PER_SENDER="20/minute")
         command = [
             sys.executable,
             str(FAKE_RASA_SCRIPT),

@@ -60,7 +60,7 @@ async def test_portal_origin_gets_answers_in_its_session(
 ) -> None:
     await conversation.connect(fake_rasa.url, allowed_origin(fake_rasa))
     session_id = await conversation.session(None)
-    assert re.fullmatch(r"[0-9a-f]{32}", session_id)
+    assert re.fullmatch(r"[0-9a-f]{32}-[0-9a-f]{32}", session_id)
 
     await conversation.say("ASEAN là gì?", session_id)
     first = await conversation.next_bot_message()
@@ -93,14 +93,17 @@ def test_other_origins_are_refused(fake_rasa: FakeRasa) -> None:
     assert "rejected" in refused
 
 
-async def test_a_stored_session_id_is_kept_and_a_guessable_one_replaced(
+async def test_an_issued_session_id_is_kept_and_any_other_replaced(
     fake_rasa: FakeRasa, conversation: Conversation
 ) -> None:
     await conversation.connect(fake_rasa.url, allowed_origin(fake_rasa))
-    stored = uuid.uuid4().hex
+    stored = await conversation.session(None)  # what the widget keeps in localStorage
     assert await conversation.session(stored) == stored
-    replaced = await conversation.session("1")
-    assert replaced != "1" and re.fullmatch(r"[0-9a-f]{32}", replaced)
+    forged = stored[:33] + ("0" if stored[33] != "0" else "1") + stored[34:]
+    # Made up, another channel's kind of id (a Zalo user id, a REST sender), a bad signature.
+    for proposed in ("1", uuid.uuid4().hex, "4321098765432109876", forged):
+        replaced = await conversation.session(proposed)
+        assert replaced != proposed and re.fullmatch(r"[0-9a-f]{32}-[0-9a-f]{32}", replaced)
 
 
 async def test_messages_for_a_session_not_joined_are_ignored(
@@ -135,3 +138,50 @@ def test_default_origins_are_bot_config_cors_origins(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(config, "CORS_ORIGINS", "https://portal.example,https://www.portal.example")
     channel = PortalSocketIOInput.from_credentials({"session_persistence": True})
     assert channel.allowed_origins == {"https://portal.example", "https://www.portal.example"}
+
+
+# --- issue 15: what a socket.io client sends is checked at the edge ----------------------------
+
+
+async def test_malformed_payloads_are_dropped_and_the_server_still_answers(
+    fake_rasa: FakeRasa, conversation: Conversation
+) -> None:
+    await conversation.connect(fake_rasa.url, allowed_origin(fake_rasa))
+    session_id = await conversation.session(None)
+    for payload in (None, [], 123, "x", {"message": 5, "session_id": session_id},
+                    {"message": ["a"], "session_id": session_id},
+                    {"message": "x\ud800", "session_id": session_id},
+                    {"message": "hi", "session_id": session_id, "metadata": [1]},
+                    {"message": "hi", "session_id": {"a": 1}}):
+        await conversation.client.emit("user_uttered", payload)
+    await conversation.client.emit("session_request", [1, 2])
+    await conversation.confirmed.get()
+    with pytest.raises(asyncio.TimeoutError):
+        await conversation.next_bot_message(timeout=2)
+    await conversation.say("Tuần sau có hội thảo nào không?", session_id)
+    assert "Hội thảo" in (await conversation.next_bot_message())["text"]
+
+
+async def test_a_long_message_gets_the_polite_reply_and_never_reaches_rasa(
+    fake_rasa: FakeRasa, conversation: Conversation
+) -> None:
+    await conversation.connect(fake_rasa.url, allowed_origin(fake_rasa))
+    session_id = await conversation.session(None)
+    await conversation.say("chữ " * 2000, session_id)  # 8,000 characters, under the packet cap
+    assert "too long" in (await conversation.next_bot_message())["text"]
+
+
+async def test_one_session_flooding_is_limited(
+    fake_rasa: FakeRasa, conversation: Conversation
+) -> None:
+    await conversation.connect(fake_rasa.url, allowed_origin(fake_rasa))
+    session_id = await conversation.session(None)
+    for _ in range(25):
+        await conversation.say("Tuần sau có hội thảo nào không?", session_id)
+        await asyncio.sleep(0.05)  # engine.io refuses more than 16 packets in one long-poll
+    texts = []
+    with pytest.raises(asyncio.TimeoutError):
+        while True:
+            texts.append((await conversation.next_bot_message(timeout=3))["text"])
+    assert any("Too many messages" in text for text in texts), texts
+    assert sum("Hội thảo" in text for text in texts) <= 20
