@@ -79,6 +79,15 @@ def trusted_proxies() -> frozenset[str]:
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
+def allowed_hosts() -> tuple[str, ...]:
+    """Host names the web app answers to: the public one, loopback, and ``ALLOWED_HOSTS``."""
+    from urllib.parse import urlsplit
+
+    public = urlsplit(os.environ.get("PUBLIC_WEB_URL", PUBLIC_WEB_URL)).hostname or "localhost"
+    extra = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
+    return tuple(dict.fromkeys([public, "localhost", "127.0.0.1", *extra]))
+
+
 # --- the internal servers --------------------------------------------------------------------
 
 

@@ -160,6 +160,8 @@ class Stack:
                     "127.0.0.1",
                     "--ws",
                     "none",  # long-polling only, see bot/web/README.md
+                    # Nothing sits in front under `make run`: no client may claim an address.
+                    "--no-proxy-headers",
                     "--port",
                     str(self.web_port),
                 ],

@@ -40,10 +40,16 @@ class StaffAdmin(Admin):
             return RedirectResponse(request.url_for("admin:login"), status_code=302)
         return RedirectResponse(request.url_for("admin:dashboard"), status_code=302)
 
+    async def ajax_lookup(self, request: Request) -> Response:
+        """sqladmin serves this route without its login check: add it."""
+        if getattr(request.state, "staff", None) is None:
+            return Response("Cần đăng nhập.", status_code=401)
+        return await super().ajax_lookup(request)
+
     async def login(self, request: Request) -> Response:
         backend = self.authentication_backend
         assert isinstance(backend, StaffAuthBackend)
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD show the form; only a POST signs in
             if getattr(request.state, "staff", None) is not None:
                 return RedirectResponse(request.url_for("admin:index"), status_code=302)
             return await self.templates.TemplateResponse(request, "sqladmin/login.html")

@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 
+from bot.ratelimit import client_address
 from bot.staff.accounts import verify_credentials
 from bot.staff.security import (
     CSRF_SESSION_KEY,
@@ -70,7 +71,9 @@ class StaffAuthBackend(AuthenticationBackend):
         form = await request.form()
         username = str(form.get("username") or "")[:200]
         password = str(form.get("password") or "")[:1000]
-        ip = request.client.host if request.client else "unknown"
+        # The one rule for who the client is: X-Forwarded-For only from a configured proxy.
+        ip = client_address(request.client.host if request.client else None,
+                            request.headers.get("x-forwarded-for"))
         if self.throttle.is_blocked(ip, username):
             return LoginResult(
                 False, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.", 429

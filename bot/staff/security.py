@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from limits import parse
-from limits.storage import MemoryStorage
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
@@ -28,6 +28,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from bot import config
 from bot.staff.accounts import StaffIdentity, identity_of, normalize_username
 from bot.staff.models import StaffUser
 
@@ -77,12 +78,14 @@ class LoginThrottle:
 
     Only failures count, so a person who types the right password is never slowed down; once a
     limit is reached, further attempts are refused without even checking the password.
-    In memory: one web process serves the workspace (see the report for multi-process setups).
+    Counters live where RATE_LIMIT_STORAGE_URL says: memory for one web process, Redis when
+    several serve the workspace.
     """
 
     def __init__(self, per_account: str, per_ip: str) -> None:
-        # limits keeps only a weak reference to its storage: hold the strong one here.
-        self._storage = MemoryStorage()
+        # limits keeps only a weak reference to its storage: hold the strong one here. Shared
+        # (Redis) when several web processes serve the workspace: RATE_LIMIT_STORAGE_URL.
+        self._storage = storage_from_string(config.rate_limit_storage_url())
         self._limiter = MovingWindowRateLimiter(self._storage)
         self._per_account = parse(per_account)
         self._per_ip = parse(per_ip)

@@ -23,6 +23,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -159,6 +160,11 @@ def create_web_app(
 
     return Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeadersMiddleware, rasa_url=rasa_url)],
+        middleware=[
+            # Redirects are built from the Host header (sqladmin's url_for): only the
+            # configured names may reach the app, so a forged Host is refused, not reflected.
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts())),
+            Middleware(SecurityHeadersMiddleware, rasa_url=rasa_url),
+        ],
         exception_handlers={404: _error_page, 405: _error_page, 500: _error_page},
     )

@@ -51,6 +51,8 @@ def make_event_loader(database_url: str | None = None) -> CalendarLoader:
             key = primary_key.type.python_type(event_id)
         except (TypeError, ValueError, NotImplementedError):
             return None
+        if isinstance(key, int) and not 0 < key < 2**63:
+            return None  # no such row can exist; a database would refuse the number anyway
         try:
             with session_scope(database_url) as session:
                 event = session.get(Event, key)

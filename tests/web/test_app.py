@@ -16,7 +16,7 @@ RASA_URL = "https://bot.camau.example:5005"
 @pytest.fixture
 def client(db_url: str) -> TestClient:
     app = create_web_app(public_rasa_url=RASA_URL, database_url=db_url, mount_staff=False)
-    return TestClient(app)
+    return TestClient(app, base_url="http://localhost")
 
 
 def csp_directives(header: str) -> dict[str, list[str]]:
@@ -49,7 +49,7 @@ def test_rasa_url_is_escaped_into_the_page(db_url: str) -> None:
     app = create_web_app(
         public_rasa_url='http://x.example/"><script>', database_url=db_url, mount_staff=False
     )
-    html = TestClient(app).get("/").text
+    html = TestClient(app, base_url="http://localhost").get("/").text
     assert "&#34;&gt;&lt;script&gt;" in html or "&quot;&gt;&lt;script&gt;" in html
     assert '"><script>' not in html
 
@@ -165,7 +165,8 @@ def test_calendar_reads_the_event_from_the_bot_database(db_url: str, db_session)
     db_session.commit()
 
     client = TestClient(
-        create_web_app(public_rasa_url=RASA_URL, database_url=db_url, mount_staff=False)
+        create_web_app(public_rasa_url=RASA_URL, database_url=db_url, mount_staff=False),
+        base_url="http://localhost",
     )
     response = client.get(f"/calendar/{event.id}.ics")
     assert response.status_code == 200
@@ -185,7 +186,8 @@ def test_calendar_serves_the_events_ics(db_url: str) -> None:
         return "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n" if event_id == "7" else None
 
     client = TestClient(
-        create_web_app(public_rasa_url=RASA_URL, calendar_loader=loader, mount_staff=False)
+        create_web_app(public_rasa_url=RASA_URL, calendar_loader=loader, mount_staff=False),
+        base_url="http://localhost",
     )
     response = client.get("/calendar/7.ics")
     assert response.status_code == 200
@@ -203,7 +205,8 @@ def test_calendar_database_error_is_a_polite_503(db_url: str) -> None:
         raise CalendarUnavailableError("database down")
 
     client = TestClient(
-        create_web_app(public_rasa_url=RASA_URL, calendar_loader=broken, mount_staff=False)
+        create_web_app(public_rasa_url=RASA_URL, calendar_loader=broken, mount_staff=False),
+        base_url="http://localhost",
     )
     response = client.get("/calendar/1.ics")
     assert response.status_code == 503
@@ -212,7 +215,8 @@ def test_calendar_database_error_is_a_polite_503(db_url: str) -> None:
 
 def test_staff_app_is_mounted_when_installed(db_url: str) -> None:
     pytest.importorskip("bot.staff.app", reason="bot.staff.app not written yet")
-    client = TestClient(create_web_app(public_rasa_url=RASA_URL, database_url=db_url))
+    client = TestClient(create_web_app(public_rasa_url=RASA_URL, database_url=db_url),
+                        base_url="http://localhost")
     response = client.get("/admin/")  # follows the redirect to the sign-in page
     assert response.status_code == 200
     assert response.url.path == "/admin/login"
@@ -232,3 +236,28 @@ def test_rasa_origins_cover_http_and_websocket() -> None:
     assert "connect-src 'self' https://bot.example wss://bot.example" in content_security_policy(
         "https://bot.example"
     )
+
+
+# --- issue 15 ------------------------------------------------------------------------------------
+
+
+def test_a_forged_host_is_refused_not_reflected_in_redirects(db_url: str) -> None:
+    app = create_web_app(public_rasa_url=RASA_URL, database_url=db_url)
+    forged = TestClient(app, base_url="http://evil.example")
+    for path in ("/admin/", "/admin", "/admin/login", "/"):
+        response = forged.get(path, follow_redirects=False)
+        assert response.status_code == 400
+        assert "evil.example" not in response.headers.get("location", "")
+    honest = TestClient(app, base_url="http://localhost")
+    response = honest.get("/admin/", follow_redirects=False)
+    assert response.status_code in (302, 307)
+    assert response.headers["location"].startswith(("http://localhost/", "/"))
+
+
+@pytest.mark.parametrize("event_id", ["9" * 30, "99999999999999999999", "-1", "0"])
+def test_calendar_ids_that_cannot_exist_are_404(db_url: str, event_id: str) -> None:
+    client = TestClient(
+        create_web_app(public_rasa_url=RASA_URL, database_url=db_url, mount_staff=False),
+        base_url="http://localhost",
+    )
+    assert client.get(f"/calendar/{event_id}.ics").status_code == 404

@@ -73,7 +73,8 @@ def _read_xlsx(content: bytes) -> list[SourceRow]:
     for number, cells in enumerate(rows, start=2):
         if number > MAX_ROWS + 1:
             raise FileFormatError(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
-        values = {name: cell for name, cell in zip(header, cells, strict=False) if name}
+        values = {name: restore_formula_text(cell)
+                  for name, cell in zip(header, cells, strict=False) if name}
         if any(v not in (None, "") for v in values.values()):
             result.append(SourceRow(number, values))
     workbook.close()
@@ -99,7 +100,7 @@ def _read_csv(content: bytes) -> list[SourceRow]:
         if number > MAX_ROWS + 1:
             raise FileFormatError(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
         values = {
-            name: (cell if cell != "" else None)
+            name: (restore_formula_text(cell) if cell != "" else None)
             for name, cell in zip(header, cells, strict=False)
             if name
         }
@@ -135,7 +136,31 @@ def _read_yaml(content: bytes, list_key: str) -> list[SourceRow]:
     return rows
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) that
+# leaks data, DDE commands): OWASP's CSV-injection advice is a leading apostrophe.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """``value`` made inert for a spreadsheet: text that would start a formula gets a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def restore_formula_text(value: Any) -> Any:
+    """The inverse of ``neutralise_formula``, so an exported file imports back unchanged."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
 def _cell(value: Any) -> Any:
+    value = _plain_cell(value)
+    return neutralise_formula(value)
+
+
+def _plain_cell(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)  # Excel has no time zones; values are local already
     if isinstance(value, (list, tuple)):
