@@ -85,12 +85,12 @@ def test_formulas_are_neutralised_in_csv_and_xlsx_and_come_back_unchanged():
 
 
 def test_the_registrations_export_neutralises_formulas(staff_db, signed_in):
+    import datetime as dt
+
     from bot.db import session_scope
     from bot.events.models import Event, Registration
 
-    import datetime as dt
-
-    start = dt.datetime(2026, 12, 10, 1, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 12, 10, 1, 0, tzinfo=dt.UTC)
     with session_scope(staff_db) as session:
         event = Event(external_key="test-export", title="Hội thảo thử", start_at=start,
                       end_at=start + dt.timedelta(hours=2))
