@@ -23,7 +23,7 @@ from actions.conversation import latest_text
 from bot.config import TIMEZONE, database_url
 from bot.db import session_scope as _session_scope
 from bot.events import registration as reg
-from bot.events import reminders
+from bot.events import reminders, replies
 from bot.events.ics import calendar_url
 from bot.events.models import Event
 from bot.events.query import EventQuery, parse_event_question
@@ -416,24 +416,21 @@ class ActionCancelRegistration(Action):
         values = [str(e.get("value")) for e in _entities(tracker)
                   if e.get("entity") == "confirmation_code"]
         code = reg.find_code(" ".join(values)) or reg.find_code(text)
+        lang = _lang(text)
         if code is None:
-            dispatcher.utter_message(text=(
-                "Bạn gửi giúp mình mã đăng ký (dạng DK-XXXXXX, có trong tin nhắn xác nhận), ví "
-                "dụ: \"hủy đăng ký DK-7K3F9Q\"."))
+            dispatcher.utter_message(text=replies.cancellation_reply("missing_code", "", "", lang))
             return []
         try:
             with session_scope() as session:
-                outcome = reg.cancel_registration(session, code, current_time())
-                title = outcome.event.title if outcome.event else ""
+                outcome = reg.cancel_registration(
+                    session, code, current_time(), sender_id=tracker.sender_id, text=text
+                )
+                title = replies.title_of(outcome.event, lang) if outcome.event else ""
         except Exception:  # noqa: BLE001
             logger.exception("cancellation failed")
-            _sorry(dispatcher, "vi")
+            _sorry(dispatcher, lang)
             return []
-        dispatcher.utter_message(text={
-            "cancelled": f"Đã hủy đăng ký {code} cho \"{title}\". Cảm ơn bạn đã báo lại!",
-            "already": f"Mã {code} đã được hủy trước đó rồi.",
-            "not_found": f"Mình không tìm thấy mã {code}. Bạn kiểm tra lại giúp mình nhé.",
-        }[outcome.status])
+        dispatcher.utter_message(text=replies.cancellation_reply(outcome.status, code, title, lang))
         return []
 
 

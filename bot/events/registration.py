@@ -6,9 +6,7 @@ never to logs: log lines name the event id and the outcome, nothing about the pe
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import re
 import secrets
@@ -17,7 +15,6 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.config import TIMEZONE
 from bot.events.models import Event, Registration
 from bot.nlp.normalize import search_key
 
@@ -162,14 +159,39 @@ def register(
     return RegistrationOutcome("ok", code=code, event=event)
 
 
-def cancel_registration(session: Session, code: str, now: dt.datetime) -> RegistrationOutcome:
-    """Cancel by confirmation code; frees the seat. ``status``: cancelled | already | not_found."""
+def may_cancel(registration: Registration, sender_id: str | None, text: str | None) -> bool:
+    """Whether this request may cancel ``registration``.
+
+    Only the person who registered: the request comes from the same conversation, or it names the
+    phone number or e-mail address given at registration. Knowing the code alone is not enough
+    (codes travel in screenshots and forwarded messages).
+    """
+    if sender_id and registration.sender_id and sender_id == registration.sender_id:
+        return True
+    contact = parse_contact(text or "")
+    if contact is None:
+        return False
+    kind, value = contact
+    stored = registration.phone if kind == "phone" else (registration.email or "").lower()
+    return bool(stored) and stored == value
+
+
+def cancel_registration(
+    session: Session, code: str, now: dt.datetime,
+    sender_id: str | None = None, text: str | None = None,
+) -> RegistrationOutcome:
+    """Cancel by confirmation code for the person who registered; frees the seat.
+
+    ``status``: ``cancelled`` or ``already`` for that person; ``unconfirmed`` for everyone else,
+    whether the code is unknown, cancelled or somebody else's: the answers must not tell an
+    outsider which codes exist.
+    """
     code = find_code(code) or ""
     registration = session.execute(
         select(Registration).where(Registration.code == code)
     ).scalar_one_or_none()
-    if registration is None:
-        return RegistrationOutcome("not_found")
+    if registration is None or not may_cancel(registration, sender_id, text):
+        return RegistrationOutcome("unconfirmed", code=code)
     event = registration.event
     if registration.status == "cancelled":
         return RegistrationOutcome("already", code=code, event=event)
@@ -192,30 +214,6 @@ def _free_seat(session: Session, event_id: int) -> None:
     loaded = session.identity_map.get(session.identity_key(Event, event_id))
     if loaded is not None:  # the UPDATE bypassed the ORM: reload the counter on next access
         session.expire(loaded, ["registered_count"])
-
-
-EXPORT_COLUMNS = ("code", "name", "organisation", "phone", "email", "status", "consent_at",
-                  "created_at", "cancelled_at")
-
-
-def export_registrations_csv(session: Session, event_id: int) -> str:
-    """CSV of an event's registrations for its host (UTF-8 with BOM so Excel shows Vietnamese)."""
-    rows = session.execute(
-        select(Registration).where(Registration.event_id == event_id).order_by(Registration.id)
-    ).scalars()
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for reg in rows:
-        values = []
-        for column in EXPORT_COLUMNS:
-            value = getattr(reg, column)
-            if isinstance(value, dt.datetime):
-                value = value.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
-            values.append("" if value is None else value)
-        writer.writerow(values)
-    return out.getvalue()
 
 
 def delete_personal_data(

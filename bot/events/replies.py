@@ -205,3 +205,32 @@ def format_search_reply(
             "\"remind me\".",
         ))
     return "\n".join(lines), buttons
+
+
+def cancellation_reply(status: str, code: str, title: str, lang: str = "vi") -> str:
+    """The answer to "hủy đăng ký DK-…". ``unconfirmed`` reads the same for every code."""
+    if status == "cancelled":
+        return _vi_or_en(lang, f"Đã hủy đăng ký {code} cho \"{title}\". Cảm ơn bạn đã báo lại!",
+                         f"Registration {code} for \"{title}\" is cancelled. Thank you!")
+    if status == "already":
+        return _vi_or_en(lang, f"Mã {code} đã được hủy trước đó rồi.",
+                         f"Registration {code} was already cancelled.")
+    if status == "missing_code":
+        return _vi_or_en(
+            lang,
+            "Bạn gửi giúp mình mã đăng ký (dạng DK-XXXXXX, có trong tin nhắn xác nhận), ví dụ: "
+            "\"hủy đăng ký DK-7K3F9Q\".",
+            "Please send your registration code (DK-XXXXXX, in the confirmation message), e.g. "
+            "\"cancel registration DK-7K3F9Q\".",
+        )
+    return _vi_or_en(
+        lang,
+        f"Mình chưa hủy được mã {code}: để bảo vệ đăng ký của bạn, hãy hủy từ chính cuộc trò "
+        "chuyện đã đăng ký, hoặc gửi kèm số điện thoại hay email đã dùng khi đăng ký, ví dụ: "
+        f"\"hủy đăng ký {code} 0912345678\". Nếu mã không đúng hoặc đã hủy, đăng ký sẽ không "
+        "thay đổi.",
+        f"I could not cancel {code} yet: to protect registrations, cancel from the conversation "
+        "you registered in, or add the phone number or e-mail you registered with, e.g. "
+        f"\"cancel registration {code} 0912345678\". A wrong or already cancelled code changes "
+        "nothing.",
+    )
