@@ -306,48 +306,30 @@ class ValidateEventRegistrationForm(FormValidationAction):
     def name(self) -> str:
         return "validate_event_registration_form"
 
+    @staticmethod
+    def _answer(slot: str, check: reg.FieldCheck, dispatcher: CollectingDispatcher,
+                tracker: Tracker) -> dict[str, Any]:
+        if check.problem:
+            dispatcher.utter_message(
+                text=replies.field_problem_reply(check.problem, _lang(latest_text(tracker))))
+        return {slot: check.value}
+
     def validate_reg_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> dict[str, Any]:
-        name = re.sub(r"\s+", " ", str(value or "")).strip()
-        letters = sum(ch.isalpha() for ch in name)
-        if letters < 2 or len(name) > 100 or reg.parse_contact(name) or "<" in name:
-            dispatcher.utter_message(text="Bạn cho mình xin họ và tên (ví dụ: Nguyễn Văn An) nhé.")
-            return {"reg_name": None}
-        return {"reg_name": name}
+        return self._answer("reg_name", reg.check_name(value), dispatcher, tracker)
 
     def validate_reg_org(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                          domain: DomainDict) -> dict[str, Any]:
-        org = re.sub(r"\s+", " ", str(value or "")).strip()
-        if search_key(org) in ("khong", "khong co", "ko", "k", "bo qua", "none", "no", "-",
-                               "ca nhan", "khong a"):
-            return {"reg_org": "-"}  # answered "none": the optional field stays empty
-        if len(org) > 200 or "<" in org:
-            dispatcher.utter_message(text="Tên đơn vị hơi dài, bạn gõ ngắn gọn giúp mình nhé.")
-            return {"reg_org": None}
-        return {"reg_org": org}
+        return self._answer("reg_org", reg.check_organisation(value), dispatcher, tracker)
 
     def validate_reg_contact(self, value: Any, dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        parsed = reg.parse_contact(str(value or ""))
-        if parsed is None:
-            dispatcher.utter_message(text=(
-                "Số điện thoại hoặc email chưa đúng. Số di động gồm 10 số bắt đầu bằng 0 (ví dụ "
-                "0912 345 678 hoặc +84 912 345 678), số cố định bắt đầu bằng 02; hoặc bạn gửi "
-                "email (ví dụ ten@example.com)."))
-            return {"reg_contact": None}
-        return {"reg_contact": parsed[1]}
+        return self._answer("reg_contact", reg.check_contact(value), dispatcher, tracker)
 
     def validate_reg_consent(self, value: Any, dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        if tracker.get_intent_of_latest_message() == "affirm":
-            return {"reg_consent": "yes"}
-        if tracker.get_intent_of_latest_message() in ("deny", "stop"):
-            return {"reg_consent": "no"}
-        answer = reg.consent_answer(str(value or ""))
-        if answer is None:
-            dispatcher.utter_message(text="Bạn trả lời \"đồng ý\" hoặc \"không đồng ý\" giúp mình.")
-            return {"reg_consent": None}
-        return {"reg_consent": "yes" if answer else "no"}
+        check = reg.check_consent(value, tracker.get_intent_of_latest_message())
+        return self._answer("reg_consent", check, dispatcher, tracker)
 
 
 def _clear_registration_slots() -> list[EventType]:

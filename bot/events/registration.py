@@ -72,6 +72,63 @@ def parse_contact(text: str) -> tuple[str, str] | None:
     return None
 
 
+# --- the registration form's rules: what each answer must look like --------------------------
+# Each returns the value to store, or None with the reason the person is asked again. ``None`` as
+# input is not an answer (the form cleared the slot when it started) and is never an error: the
+# form then simply asks the question.
+
+NO_ORGANISATION = "-"
+_NO_ORG_ANSWERS = ("khong", "khong co", "ko", "k", "bo qua", "none", "no", "-", "ca nhan",
+                   "khong a")
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    value: str | None
+    problem: str | None = None  # "name" | "org_too_long" | "contact" | "consent"
+
+
+def check_name(value: object) -> FieldCheck:
+    if value is None:
+        return FieldCheck(None)
+    name = re.sub(r"\s+", " ", str(value)).strip()
+    letters = sum(ch.isalpha() for ch in name)
+    if letters < 2 or len(name) > 100 or parse_contact(name) or "<" in name:
+        return FieldCheck(None, "name")
+    return FieldCheck(name)
+
+
+def check_organisation(value: object) -> FieldCheck:
+    if value is None:
+        return FieldCheck(None)
+    org = re.sub(r"\s+", " ", str(value)).strip()
+    if not org or search_key(org) in _NO_ORG_ANSWERS:
+        return FieldCheck(NO_ORGANISATION)  # answered "none": the optional field stays empty
+    if len(org) > 200 or "<" in org:
+        return FieldCheck(None, "org_too_long")
+    return FieldCheck(org)
+
+
+def check_contact(value: object) -> FieldCheck:
+    if value is None:
+        return FieldCheck(None)
+    parsed = parse_contact(str(value))
+    return FieldCheck(parsed[1]) if parsed else FieldCheck(None, "contact")
+
+
+def check_consent(value: object, intent: str | None) -> FieldCheck:
+    if intent == "affirm":
+        return FieldCheck("yes")
+    if intent in ("deny", "stop"):
+        return FieldCheck("no")
+    if value is None:
+        return FieldCheck(None)
+    answer = consent_answer(str(value))
+    if answer is None:
+        return FieldCheck(None, "consent")
+    return FieldCheck("yes" if answer else "no")
+
+
 def consent_answer(text: str) -> bool | None:
     """True for an explicit yes ("đồng ý"), False for no, None when unclear."""
     key = re.sub(r"[^\w\s']", " ", search_key(text or "")).strip()

@@ -234,3 +234,25 @@ def cancellation_reply(status: str, code: str, title: str, lang: str = "vi") -> 
         f"\"cancel registration {code} 0912345678\". A wrong or already cancelled code changes "
         "nothing.",
     )
+
+
+_FIELD_PROBLEMS = {
+    "name": ("Bạn cho mình xin họ và tên (ví dụ: Nguyễn Văn An) nhé.",
+             "Please give the attendee's full name (e.g. Nguyen Van An)."),
+    "org_too_long": ("Tên đơn vị hơi dài, bạn gõ ngắn gọn giúp mình nhé.",
+                     "That organisation name is too long, please shorten it."),
+    "contact": ("Số điện thoại hoặc email chưa đúng. Số di động gồm 10 số bắt đầu bằng 0 (ví dụ "
+                "0912 345 678 hoặc +84 912 345 678), số cố định bắt đầu bằng 02; hoặc bạn gửi "
+                "email (ví dụ ten@example.com).",
+                "That phone number or e-mail does not look right. A Vietnamese mobile number has "
+                "10 digits starting with 0 (e.g. 0912 345 678 or +84 912 345 678); or send an "
+                "e-mail address (e.g. name@example.com)."),
+    "consent": ("Bạn trả lời \"đồng ý\" hoặc \"không đồng ý\" giúp mình.",
+                "Please answer \"I agree\" or \"I do not agree\"."),
+}
+
+
+def field_problem_reply(problem: str, lang: str = "vi") -> str:
+    """Why the registration form asks a question again."""
+    vi, en = _FIELD_PROBLEMS[problem]
+    return _vi_or_en(lang, vi, en)

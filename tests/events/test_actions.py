@@ -253,3 +253,27 @@ async def test_database_failure_gets_a_polite_answer(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
     events, text, _ = await run(ev.ActionSearchEvents(), make_tracker("sắp tới có gì"))
     assert events == [] and "thử lại sau" in text and "Traceback" not in text
+
+
+async def test_starting_the_form_shows_no_error_and_leaves_every_question_to_ask():
+    """Issue 15, finding 8: the form starts with its slots cleared; clearing is not an answer.
+
+    Before: three validation errors at once, and "" stored as the organisation, so that question
+    was never asked.
+    """
+    cleared = [{"event": "slot", "name": slot, "value": None} for slot in ev.REG_SLOTS]
+    tracker = make_tracker("cho mình đăng ký", intent="register_event", extra_events=cleared,
+                           slots={"reg_ready": True, "reg_event": "1"})
+    tracker.active_loop = {"name": "event_registration_form"}
+    events, text, _ = await run(ev.ValidateEventRegistrationForm(), tracker)
+    assert text == ""
+    assert all(value is None for value in slots_of(events).values())
+
+
+async def test_validation_messages_follow_the_language_of_the_answer():
+    dispatcher = CollectingDispatcher()
+    form = ev.ValidateEventRegistrationForm()
+    tracker = make_tracker("my phone is 123", intent="inform")
+    assert form.validate_reg_contact("my phone is 123", dispatcher, tracker, DOMAIN) == {
+        "reg_contact": None}
+    assert "does not look right" in dispatcher.messages[0]["text"]
