@@ -49,3 +49,30 @@ def scrub_personal_data(text: str) -> str:
 def contains_personal_data(text: str) -> bool:
     """True when ``scrub_personal_data`` would change ``text``."""
     return bool(EMAIL_RE.search(text) or LINK_RE.search(text) or PHONE_RE.search(text))
+
+
+def install_log_redaction() -> None:
+    """Scrub every log record of this process as it is created, whichever library logs it.
+
+    Rasa and Sanic log message texts in warnings and failure records (e.g. a message that could
+    not be handled). A filter on one handler would miss handlers Rasa sets up later; the record
+    factory sees every record. Idempotent.
+    """
+    import logging
+
+    current = logging.getLogRecordFactory()
+    if getattr(current, "redacts_personal_data", False):
+        return
+
+    def make_record(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is logged as it is
+            return record
+        if contains_personal_data(message):
+            record.msg, record.args = scrub_personal_data(message), ()
+        return record
+
+    make_record.redacts_personal_data = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make_record)

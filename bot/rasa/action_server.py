@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from bot.privacy.scrub import install_log_redaction
+
+    install_log_redaction()
     if not config.action_server_secret():
         raise SystemExit("ACTION_SERVER_SECRET is not set: the action server refuses to start.")
     app = create_action_app(args.actions)

@@ -4,7 +4,9 @@ The arguments are Rasa's own (``rasa run --help``). Before handing over to Rasa'
 this installs the project's changes to the server process:
 
 * ``bot.rasa_runtime.install()``: a stuck or absent action server answers "busy" in bounded time;
-* the root route answers a neutral "ok" instead of announcing Rasa's version to anyone who asks.
+* the root route answers a neutral "ok" instead of announcing Rasa's version to anyone who asks;
+* every log record is scrubbed of phone numbers, e-mail addresses and links
+  (``bot.privacy.scrub.install_log_redaction``): Rasa's own warnings quote message texts.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def install() -> None:
     import rasa.server
 
     from bot import rasa_runtime
+    from bot.privacy.scrub import install_log_redaction
 
+    install_log_redaction()
     rasa_runtime.install()
     rasa.server.add_root_route = _neutral_root_route
 

@@ -78,3 +78,22 @@ def test_scrubbing_100000_adversarial_characters_is_fast(shape):
 
 def test_an_address_after_a_long_run_is_still_found():
     assert scrub_personal_data("a" * 5000 + " an.nguyen@gmail.com") == "a" * 5000 + " [email]"
+
+
+def test_log_records_of_any_library_are_scrubbed(caplog):
+    import logging
+
+    from bot.privacy.scrub import install_log_redaction
+
+    previous = logging.getLogRecordFactory()
+    install_log_redaction()
+    install_log_redaction()  # idempotent
+    try:
+        caplog.set_level(logging.WARNING)
+        logging.getLogger("rasa.core.processor").warning(
+            "Could not handle message '%s'", "gọi 0912 345 678 hoặc an.nguyen@gmail.com")
+        logging.getLogger("sanic.error").error("bad request: an.nguyen@gmail.com")
+    finally:
+        logging.setLogRecordFactory(previous)
+    assert "0912 345 678" not in caplog.text and "an.nguyen@gmail.com" not in caplog.text
+    assert "[số điện thoại]" in caplog.text and "[email]" in caplog.text
