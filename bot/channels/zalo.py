@@ -33,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.inbound import InboundRejected, MessageTooLong, check_sender, check_text
 from bot.channels.zalo_api import RetryPolicy, ZaloApiError, ZaloClient
 from bot.channels.zalo_messages import compose_turn
 from bot.channels.zalo_privacy import forget_sender
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 CHANNEL_NAME = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
-MAX_USER_TEXT = 4000
 PRUNE_EVERY = 500
 
 TEXT_ONLY_REPLY = (
@@ -297,16 +297,30 @@ class ZaloInput(InputChannel):
         if name in self.settings.deletion_events:
             await self._forget(payload, user, agent)
             return
+        try:
+            user = check_sender(user) if user else None
+        except InboundRejected:
+            user = None
         if not user:
-            logger.debug("Ignored Zalo event %s without a user", name)
+            logger.debug("Ignored Zalo event %s without a valid user", name)
             return
         by_app = str(payload.get("user_id_by_app") or "") or None
         if name == "user_send_text":
             await asyncio.to_thread(self.followers.touch, user, by_app)
-            message = payload.get("message") or {}
-            text = str(message.get("text") or "").strip()[:MAX_USER_TEXT]
+            message = payload.get("message")
+            message = message if isinstance(message, dict) else {}
+            try:
+                text = check_text(message.get("text") or "").strip()
+            except MessageTooLong as too_long:
+                await self._send_now(user, too_long.reply)
+                return
+            except InboundRejected as rejected:
+                logger.info("Ignored a Zalo message: %s", rejected.reason)
+                return
+            msg_id = message.get("msg_id")
             if text:
-                await self._ask_rasa(user, text, message.get("msg_id"), name, on_new_message)
+                await self._ask_rasa(user, text, msg_id if isinstance(msg_id, (str, int)) else None,
+                                     name, on_new_message)
         elif name.startswith("user_send_"):
             await asyncio.to_thread(self.followers.touch, user, by_app)
             await self._send_now(user, TEXT_ONLY_REPLY)
