@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,9 @@ class FakeRasa:
         self.cors_origins = cors_origins
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
+        # Shared across restarts, as every Rasa server of a deployment shares it: a browser's
+        # conversation id stays valid when the server comes back.
+        self.session_secret = uuid.uuid4().hex
 
     @property
     def url(self) -> str:
@@ -68,7 +72,7 @@ class FakeRasa:
 
     def start(self) -> None:
         env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), RASA_TELEMETRY_ENABLED="false",
-                   RATE_LIMIT_PER_SENDER="20/minute")
+                   RATE_LIMIT_PER_SENDER="20/minute", SOCKETIO_SESSION_SECRET=self.session_secret)
         command = [
             sys.executable,
             str(FAKE_RASA_SCRIPT),
