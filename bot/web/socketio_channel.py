@@ -53,8 +53,9 @@ from bot.ratelimit import client_address, message_limiters
 logger = logging.getLogger(__name__)
 
 SESSION_ID_PATTERN = re.compile(r"([0-9a-f]{32})-([0-9a-f]{32})")
-# One socket.io packet: a message of the longest allowed text plus its metadata fits with room.
-MAX_PACKET_BYTES = 64 * 1024
+# One long-poll POST: several messages of the longest allowed text, JSON-escaped (\\uXXXX),
+# plus metadata fit. engine.io closes a connection that sends more.
+MAX_PACKET_BYTES = 256 * 1024
 LIMITED_REPLY = (
     "Bạn gửi quá nhiều tin nhắn, vui lòng thử lại sau ít phút. / "
     "Too many messages, please try again in a few minutes."
@@ -153,7 +154,7 @@ class PortalSocketIOInput(SocketIOInput):
                     await entered
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
                 return
             if self.session_persistence:
