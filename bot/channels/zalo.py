@@ -39,6 +39,7 @@ from bot.channels.zalo_messages import compose_turn
 from bot.channels.zalo_privacy import forget_sender
 from bot.channels.zalo_settings import ZaloSettings, protect_secrets
 from bot.channels.zalo_stores import EventLedger, FollowerStore, TokenStore, event_key
+from bot.ratelimit import message_limiters
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ CHANNEL_NAME = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 PRUNE_EVERY = 500
 
+RATE_LIMITED_REPLY = (
+    "Bạn gửi quá nhiều tin nhắn, vui lòng thử lại sau ít phút. / "
+    "Too many messages, please try again in a few minutes."
+)
 TEXT_ONLY_REPLY = (
     "Hiện mình chỉ đọc được tin nhắn chữ. Bạn vui lòng gõ câu hỏi bằng chữ giúp mình nhé.\n"
     "For now I can only read text messages: please type your question."
@@ -169,6 +174,7 @@ class ZaloInput(InputChannel):
         self.ledger = EventLedger(settings.db_url)
         self.followers = FollowerStore(settings.db_url)
         self._retry = retry
+        self._limiter, _ = message_limiters(CHANNEL_NAME)  # per Zalo user; Zalo is the only peer
         self._client: ZaloClient | None = None
         self._seeded = False
         self._seed_lock = asyncio.Lock()
@@ -316,6 +322,9 @@ class ZaloInput(InputChannel):
                 return
             except InboundRejected as rejected:
                 logger.info("Ignored a Zalo message: %s", rejected.reason)
+                return
+            if not self._limiter.hit(user):
+                await self._send_now(user, RATE_LIMITED_REPLY)
                 return
             msg_id = message.get("msg_id")
             if text:

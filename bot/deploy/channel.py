@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 # A client-chosen id: short, URL-safe. Anything else is ignored (the message is then not retried
 # safely, exactly like the stock channel).
 _MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+# Conversation ids other channels own: Zalo's OA-scoped user ids (digits) and the widget's signed
+# ids. A REST client naming one would read that person's conversation, so REST refuses them.
+_OTHER_CHANNELS_IDS = re.compile(r"^(\d{8,}|[0-9a-f]{32}-[0-9a-f]{32})$")
 _REPLY_KEYS = ("text", "buttons", "quick_replies", "image", "attachment", "custom", "elements")
 
 
@@ -118,6 +121,8 @@ class IdempotentRestInput(RestInput):
                 return response.json({"error": rejected.reason}, status=400)
             except Exception:  # noqa: BLE001 - body that is not JSON at all
                 return response.json({"error": "the body must be a JSON object"}, status=400)
+            if _OTHER_CHANNELS_IDS.match(inbound.sender):
+                return response.json({"error": "sender id belongs to another channel"}, status=400)
             address = client_address(request.ip, request.headers.get("x-forwarded-for"))
             if not (by_address.hit(address) and by_sender.hit(inbound.sender)):
                 return response.json(

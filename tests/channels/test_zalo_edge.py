@@ -30,3 +30,23 @@ async def test_a_huge_text_gets_the_polite_reply_and_never_reaches_rasa(webhook,
     assert sent.body["recipient"] == {"user_id": USER}
     assert "quá dài" in sent.body["message"]["text"]
     assert webhook.agent.received == []
+
+
+async def test_one_zalo_user_flooding_is_limited(webhook, fake_zalo, settings, tracker_store,
+                                                 monkeypatch):
+    from .conftest import start_webhook
+
+    monkeypatch.setenv("RATE_LIMIT_PER_SENDER", "3/minute")
+    server, channel, agent, url = await start_webhook(settings, tracker_store)
+    try:
+        webhook.url = url
+        for index in range(5):
+            assert (await webhook.post(text_event(f"tin {index}", user="flood-1"))).status_code \
+                == 200
+        await channel.wait_idle()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert len(agent.received) == 3
+    texts = [sent.body["message"]["text"] for sent in fake_zalo.sent()]
+    assert any("Too many messages" in text for text in texts)

@@ -46,7 +46,8 @@ def _alive(stack) -> dict[str, int]:
 
 def _answers_normally(stack) -> None:
     url = f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook"
-    body = json.dumps({"sender": "after-fuzz", "message": "ASEAN hiện có bao nhiêu nước thành viên?"})
+    question = "ASEAN hiện có bao nhiêu nước thành viên?"
+    body = json.dumps({"sender": "after-fuzz", "message": question})
     request = urllib.request.Request(url, data=body.encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback

@@ -65,7 +65,7 @@ def test_stream_with_a_non_string_message_is_refused_at_once(stack):
 def test_the_body_cannot_claim_to_be_the_zalo_channel(stack):
     import sqlalchemy as sa
 
-    sender = "9" * 18
+    sender = "claims-to-be-zalo"
     body = json.dumps({"sender": sender, "message": "xin chào", "input_channel": "zalo",
                        "metadata": {"input_channel": "zalo"}}).encode()
     assert post(stack, body)[0] == 200
@@ -96,3 +96,9 @@ def test_one_sender_flooding_is_limited(stack):
     assert statuses.count(429) >= 1
     assert set(statuses) <= {200, 429}
     assert_still_answers(stack)
+
+
+@pytest.mark.parametrize("sender", ["4321098765432109876", "0" * 32 + "-" + "f" * 32])
+def test_a_rest_client_cannot_name_a_zalo_or_widget_conversation(stack, sender):
+    status, payload = ask(stack, "xin chào", sender=sender)
+    assert status == 400 and "another channel" in payload
