@@ -40,6 +40,23 @@ OFFICE_TRADE = "Sở Công Thương tỉnh Cà Mau"
 OFFICE_FOREIGN_AFFAIRS = "Văn phòng UBND tỉnh Cà Mau (công tác đối ngoại)"
 
 
+def tracker_store_url() -> str:
+    """Rasa's tracker store as an SQLAlchemy URL: the one rule every reader of it follows.
+
+    ``TRACKER_STORE_URL`` (production, PostgreSQL) wins; otherwise the SQLite file that
+    endpoints.yml gives Rasa, ``TRACKER_DB`` (default ``var/tracker.sqlite3``).
+    """
+    url = os.environ.get("TRACKER_STORE_URL")
+    if url:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            relative = url[len("sqlite:///"):]
+            if relative and relative != ":memory:":
+                return f"sqlite:///{PROJECT_ROOT / relative}"
+        return url
+    path = Path(os.environ.get("TRACKER_DB") or VAR_DIR / "tracker.sqlite3")
+    return f"sqlite:///{path if path.is_absolute() else PROJECT_ROOT / path}"
+
+
 # --- limits at the channel edge (bot/channels/inbound.py, bot/ratelimit.py); read at call time ---
 
 

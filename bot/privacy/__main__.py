@@ -18,11 +18,7 @@ from bot import config
 
 def tracker_url(explicit: str | None = None) -> str:
     """The tracker store's SQLAlchemy URL, resolved as the module docstring says."""
-    if explicit:
-        return explicit
-    if os.environ.get("TRACKER_STORE_URL"):
-        return os.environ["TRACKER_STORE_URL"]
-    return f"sqlite:///{os.environ.get('TRACKER_DB') or config.VAR_DIR / 'tracker.sqlite3'}"
+    return explicit or config.tracker_store_url()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,21 +20,8 @@ def _int_env(name: str, default: int) -> int:
 
 
 def tracker_store_url() -> str:
-    """Rasa's SQL tracker store, read-only here (dashboard statistics).
-
-    ``bot.config.TRACKER_STORE_URL`` wins when the lead defines it; otherwise the environment,
-    otherwise ``var/tracker.sqlite3`` under the project root.
-    """
-    value = getattr(config, "TRACKER_STORE_URL", None) or os.environ.get("TRACKER_STORE_URL")
-    if callable(value):
-        value = value()
-    if value:
-        if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
-            relative = value[len("sqlite:///"):]
-            if relative and relative != ":memory:":
-                return f"sqlite:///{config.PROJECT_ROOT / relative}"
-        return value
-    return f"sqlite:///{config.VAR_DIR / 'tracker.sqlite3'}"
+    """Rasa's SQL tracker store, read-only here (dashboard statistics): ``config``'s one rule."""
+    return config.tracker_store_url()
 
 
 def _secret_key() -> str:
