@@ -86,13 +86,22 @@ def test_a_100000_character_message_gets_a_polite_reply_and_others_are_not_held_
         status, payload = ask(stack, "xin chào")
         other_latency = time.monotonic() - started
         long_status, long_payload = long_one.result()
+    print(f"\nanother user's reply during a 100,000-character message: {other_latency:.3f}s")
     assert status == 200 and other_latency < 1.0, other_latency
     assert long_status == 200 and "too long" in long_payload
 
 
 def test_one_sender_flooding_is_limited(stack):
     sender = uuid.uuid4().hex
-    statuses = [ask(stack, "hi", sender=sender)[0] for _ in range(45)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        flood = [pool.submit(ask, stack, "hi", sender) for _ in range(45)]
+        time.sleep(0.2)
+        started = time.monotonic()
+        other_status, _ = ask(stack, "xin chào")
+        other_latency = time.monotonic() - started
+        statuses = [future.result()[0] for future in flood]
+    print(f"\nanother user's reply during a 45-message flood: {other_latency:.3f}s")
+    assert other_status == 200 and other_latency < 2.0
     assert statuses.count(429) >= 1
     assert set(statuses) <= {200, 429}
     assert_still_answers(stack)
