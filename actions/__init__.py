@@ -1,4 +1,4 @@
-"""Custom actions (rasa_sdk). Thin: each reads slots/entities, calls one function in ``bot``, replies.
+"""Custom actions (rasa_sdk). Thin: each reads slots/entities, calls into ``bot``, replies.
 
-The action server imports every module of this package (``rasa run actions --actions actions``).
+The action server imports every module of this package (``python -m bot.rasa.action_server``).
 """

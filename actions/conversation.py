@@ -9,13 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import latest_text
+
 logger = logging.getLogger(__name__)
-
-
-def latest_text(tracker: Tracker) -> str:
-    """What the user typed last (before NLU normalisation)."""
-    message = tracker.latest_message or {}
-    return message.get("text_original") or message.get("text") or ""
 
 
 class ActionSessionStart(Action):

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import latest_text
+from actions.common import latest_text
 from bot.config import TIMEZONE, database_url
 from bot.db import session_scope as _session_scope
 from bot.events import registration as reg

@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.conversation import latest_text
+from actions.common import latest_text
 from bot.config import database_url
 from bot.db import session_scope
 from bot.knowledge.service import (
