@@ -168,3 +168,30 @@ def test_compose_trusts_forwarded_headers_only_from_nginx_and_restarts_services(
         service = (DEPLOY / "systemd" / unit).read_text(encoding="utf-8")
         assert "Restart=always" in service
         assert "0.0.0.0" not in service
+
+
+SHARED_SECRETS = ("ACTION_SERVER_SECRET", "SOCKETIO_SESSION_SECRET")
+
+
+def test_every_long_running_compose_service_restarts_and_gets_the_shared_settings() -> None:
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text("utf-8"))
+    for name, service in compose["services"].items():
+        if service.get("restart") == "no":  # one-shot jobs (migrations)
+            continue
+        assert service.get("restart") == "unless-stopped", name
+    for name in ("rasa", "actions", "web"):
+        environment = compose["services"][name]["environment"]
+        for variable in SHARED_SECRETS:  # required, never a committed value
+            assert environment[variable].startswith(f"${{{variable}:?"), (name, variable)
+        assert environment["RATE_LIMIT_STORAGE_URL"].startswith("redis://")
+    for name, launcher in (("rasa", "bot.rasa.server"), ("actions", "bot.rasa.action_server")):
+        assert compose["services"][name]["command"][:3] == ["python", "-m", launcher]
+
+
+def test_env_example_documents_the_secrets_without_values() -> None:
+    lines = (DEPLOY / "env.example").read_text("utf-8").splitlines()
+    settings = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    for variable in SHARED_SECRETS:
+        assert settings[variable] == "", variable
+    assert settings["RATE_LIMIT_STORAGE_URL"].startswith("redis://")
+    assert settings["RASA_SERVER_HOST"] == settings["ACTION_SERVER_HOST"] == "127.0.0.1"
