@@ -51,8 +51,10 @@ def make_event_loader(database_url: str | None = None) -> CalendarLoader:
             key = primary_key.type.python_type(event_id)
         except (TypeError, ValueError, NotImplementedError):
             return None
-        if isinstance(key, int) and not 0 < key < 2**63:
-            return None  # no such row can exist; a database would refuse the number anyway
+        if isinstance(key, int) and (not 0 < key < 2**63 or str(key) != event_id):
+            # No such row can exist (a database would refuse the number anyway), and one event
+            # has one address: "007" or "1_000" (int() accepts both) are not ids.
+            return None
         try:
             with session_scope(database_url) as session:
                 event = session.get(Event, key)
