@@ -12,8 +12,10 @@ from typing import Any, ClassVar
 import anyio
 from sqladmin import ModelView, action, expose
 from sqladmin._queries import Query
-from sqladmin.helpers import get_object_identifier
+from sqladmin.helpers import get_object_identifier, object_identifier_values
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -87,6 +89,24 @@ class StaffModelView(ModelView):
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f"attachment;filename={filename}"},
         )
+
+    def _stmt_by_identifier(self, identifier: str) -> Select:
+        """sqladmin's lookup by id; for an id no row can have, a query that finds nothing.
+
+        sqladmin converts with ``int()``, which raises on "abc" and accepts "1_000" and Unicode
+        digits, and a 40-digit number makes the database fail: all of them are a plain 404.
+        """
+        identifier = str(identifier)
+        try:
+            values = object_identifier_values(identifier, self.model)
+        except (TypeError, ValueError, OverflowError):
+            return select(self.model).where(false())
+        numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if any(not 0 < v < 2**63 for v in numbers) or (
+            len(values) == 1 and numbers and str(numbers[0]) != identifier
+        ):
+            return select(self.model).where(false())
+        return super()._stmt_by_identifier(identifier)
 
     def action_allowed(self, name: str) -> bool:
         """Whether the signed-in role may see action ``name`` (templates hide the others)."""
