@@ -8,6 +8,7 @@ instead of a stack trace.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -143,7 +144,9 @@ async def answer_if_known(
     """
     text = latest_text(tracker)
     lang = _lang(tracker, text)
-    answer = _answer_and_log(text, lang, tracker.get_latest_input_channel(), None, False, reason)
+    answer = await asyncio.to_thread(
+        _answer_and_log, text, lang, tracker.get_latest_input_channel(), None, False, reason
+    )
     if answer.kind == "low":
         return None
     send_answer(dispatcher, answer, lang)
@@ -168,12 +171,15 @@ class ActionAnswerKnowledge(Action):
                     answer = answer_entry(session, entry_id, lang)
                 if answer is None:
                     text = text if not text.startswith("/") else ""
-                    answer = _answer_and_log(text or entry_id, lang,
-                                             tracker.get_latest_input_channel(),
-                                             None, False, "low_confidence")
+                    answer = await asyncio.to_thread(
+                        _answer_and_log, text or entry_id, lang,
+                        tracker.get_latest_input_channel(), None, False, "low_confidence",
+                    )
             else:
-                answer = _answer_and_log(text, lang, tracker.get_latest_input_channel(),
-                                         _context(tracker), None, "low_confidence")
+                answer = await asyncio.to_thread(
+                    _answer_and_log, text, lang, tracker.get_latest_input_channel(),
+                    _context(tracker), None, "low_confidence",
+                )
         except (SQLAlchemyError, OSError):
             logger.exception("Knowledge database unavailable")
             dispatcher.utter_message(text=BUSY[lang])
@@ -199,20 +205,24 @@ class ActionRecordFeedback(Action):
         entry_id = _entity(tracker, "entry_id") or tracker.get_slot("kb_entry_id")
         question = tracker.get_slot("kb_query") or ""
         try:
-            with session_scope(database_url()) as session:
-                if not question and entry_id:
-                    answered = answer_entry(session, entry_id)
-                    question = answered.question if answered else entry_id
-                log_unanswered(
-                    session, question or "(không rõ câu hỏi)", tracker.get_latest_input_channel(),
-                    "thumbs_down", [], entry_id=entry_id,
-                )
+            await asyncio.to_thread(
+                _log_thumbs_down, question, entry_id, tracker.get_latest_input_channel()
+            )
         except (SQLAlchemyError, OSError):
             logger.exception("Knowledge database unavailable")
             dispatcher.utter_message(text=BUSY[lang])
             return []
         dispatcher.utter_message(text=THANKS_DOWN[lang])
         return []
+
+
+def _log_thumbs_down(question: str, entry_id: str | None, channel: str | None) -> None:
+    with session_scope(database_url()) as session:
+        if not question and entry_id:
+            answered = answer_entry(session, entry_id)
+            question = answered.question if answered else entry_id
+        log_unanswered(session, question or "(không rõ câu hỏi)", channel, "thumbs_down", [],
+                       entry_id=entry_id)
 
 
 async def handle_followup(
@@ -223,8 +233,10 @@ async def handle_followup(
     lang = _lang(tracker, text)
     context = _context(tracker)
     try:
-        answer = _answer_and_log(text, lang, tracker.get_latest_input_channel(), context,
-                                 True if context else None, "low_confidence")
+        answer = await asyncio.to_thread(
+            _answer_and_log, text, lang, tracker.get_latest_input_channel(), context,
+            True if context else None, "low_confidence",
+        )
     except (SQLAlchemyError, OSError):
         logger.exception("Knowledge database unavailable")
         dispatcher.utter_message(text=BUSY[lang])
