@@ -7,6 +7,7 @@ runs the same journey against the trained bot when the lead's ``stack`` fixture 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,6 +74,26 @@ def ask_and_wait(page: Page, text: str, timeout: float = 60_000) -> Locator:
     return bot_entries(page).nth(before)
 
 
+SESSION_ID = re.compile(r"[0-9a-f]{32}-[0-9a-f]{32}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def record_user_uttered(page: Page) -> list[dict]:
+    """Every ``user_uttered`` payload the page sends over socket.io long-polling."""
+    sent: list[dict] = []
+
+    def on_request(request) -> None:  # noqa: ANN001 - playwright's Request
+        body = request.post_data if request.method == "POST" else None
+        if not body or "/socket.io/" not in request.url:
+            return
+        for packet in body.split("\x1e"):  # engine.io v4 joins packets with a record separator
+            if packet.startswith('42["user_uttered"'):
+                sent.append(json.loads(packet[2:])[1])
+
+    page.on("request", on_request)
+    return sent
+
+
 def transcript_texts(page: Page) -> list[str]:
     return page.locator(".acw-log .acw-msg:not(.acw-welcome) .acw-bubble").all_text_contents()
 
@@ -92,6 +113,7 @@ def assert_no_markup_executed(page: Page) -> None:
 def test_conversation_renders_answers_and_survives_reload(
     page: Page, widget_site: str, artifacts_dir: Path
 ) -> None:
+    sent = record_user_uttered(page)
     open_widget(page, widget_site)
     expect(page.get_by_label(INPUT_LABEL)).to_be_focused()
 
@@ -154,7 +176,32 @@ def test_conversation_renders_answers_and_survives_reload(
     expect(again).to_contain_text("Hội thảo quy tắc xuất xứ hàng hóa")
     assert page.evaluate("localStorage.getItem('acw:session')") == session_id
 
+    # Every message carried the server-issued session and its own uuid message_id.
+    issued = json.loads(session_id)
+    assert SESSION_ID.fullmatch(issued)
+    assert len(sent) >= 5 and {payload["session_id"] for payload in sent} == {issued}
+    ids = [payload["metadata"]["message_id"] for payload in sent]
+    assert all(UUID.fullmatch(message_id) for message_id in ids) and len(set(ids)) == len(ids)
+
     page.screenshot(path=str(artifacts_dir / "widget-desktop.png"))
+
+
+def test_a_session_id_the_server_did_not_issue_is_replaced(page: Page, widget_site: str) -> None:
+    open_widget(page, widget_site)
+    ask_and_wait(page, "ASEAN là gì?")
+    issued = json.loads(page.evaluate("localStorage.getItem('acw:session')"))
+    # Somebody edits localStorage to another conversation's id (unsigned, or a forged signature).
+    for planted in ("4321098765432109876", issued[:33] + ("0" if issued[33] != "0" else "1")
+                    + issued[34:]):
+        page.evaluate("id => localStorage.setItem('acw:session', JSON.stringify(id))", planted)
+        page.reload()
+        expect(page.locator("#acw-panel")).to_be_visible()
+        page.wait_for_function(
+            "planted => JSON.parse(localStorage.getItem('acw:session')) !== planted", arg=planted
+        )
+        fresh = json.loads(page.evaluate("localStorage.getItem('acw:session')"))
+        assert SESSION_ID.fullmatch(fresh) and fresh not in (planted, issued)
+        expect(ask_and_wait(page, "Tuần sau có hội thảo nào không?")).to_contain_text("Hội thảo")
 
 
 def test_markup_in_messages_is_shown_as_text_never_run(chromium: Browser, widget_site: str) -> None:

@@ -11,7 +11,8 @@
  * Protocol (Rasa 3.6 `socketio` channel, session_persistence: true):
  *   on connect      -> emit "session_request" {session_id: <stored id or null>}
  *   "session_confirm" <- session id; kept in localStorage so a reload keeps the conversation
- *   user message    -> emit "user_uttered" {message: <text or button payload>, session_id}
+ *   user message    -> emit "user_uttered" {message: <text or button payload>, session_id,
+ *                        metadata: {message_id: <uuid, the same if the message is re-sent>}}
  *   "bot_uttered"   <- {text, quick_replies: [{title, payload}]} (or `buttons`, `attachment`)
  *
  * Security: message text only ever reaches the page as text nodes (textContent / append(string));
@@ -517,17 +518,34 @@
   function sendUserMessage(shownText, payload) {
     retireQuickReplies();
     addEntry({ from: "user", text: shownText, replies: [], feedback: [], repliesUsed: false, feedbackSent: null });
-    deliver(payload);
+    deliver({ message: payload, id: newMessageId() });
     showTyping();
   }
 
-  function deliver(message) {
+  /** A uuid per message, kept when it is re-sent, so a retry-safe server can drop duplicates. */
+  function newMessageId() {
+    var cryptoApi = window.crypto;
+    if (cryptoApi && typeof cryptoApi.randomUUID === "function") return cryptoApi.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (cryptoApi && cryptoApi.getRandomValues) cryptoApi.getRandomValues(bytes);
+    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+
+  function deliver(outgoing) {
     if (state.socket && state.ready) {
-      state.socket.emit("user_uttered", { message: message, session_id: state.sessionId });
+      state.socket.emit("user_uttered", {
+        message: outgoing.message,
+        session_id: state.sessionId,
+        metadata: { message_id: outgoing.id },
+      });
     } else {
       // Rasa answers into the session's room, which we join with session_request: hold the
       // message until the session is confirmed (socket.io's own buffer would send it earlier).
-      state.pending.push(message);
+      state.pending.push(outgoing);
       connect();
     }
   }
