@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps services train run test test-fast test-scale eval bench lint format validate demo clean
+.PHONY: help install system-deps services train run test test-fast test-scale eval eval-understanding bench lint format validate demo clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,10 @@ validate: install ## Check the Rasa domain and training data for mistakes
 
 eval: install ## Held-out figures: NLU (ours vs Rasa's stock pipeline) and knowledge retrieval
 	$(PY) -m bot.evaluate
+	$(MAKE) eval-understanding
+
+eval-understanding: install train ## Held-out understanding questions through REST, per style
+	$(PY) -m tools.eval_understanding
 
 tune: install ## Re-tune knowledge confidence bands on the dev set (never the eval set)
 	$(PY) -m bot.knowledge.evaluate --tune
