@@ -291,10 +291,7 @@ class ActionPrepareRegistration(Action):
             logger.exception("registration preparation failed")
             _sorry(dispatcher, lang)
             return not_ready
-        dispatcher.utter_message(text=(
-            f"Mình đăng ký cho bạn tham gia \"{title}\". Mình cần họ tên, đơn vị (nếu có) và số "
-            "điện thoại hoặc email. Thông tin chỉ dùng để ban tổ chức liên hệ; bạn có thể hủy "
-            "hoặc yêu cầu xóa bất cứ lúc nào. Gõ \"dừng\" để thôi."))
+        dispatcher.utter_message(text=replies.registration_started(title, lang))
         return [SlotSet("reg_ready", True), SlotSet("reg_event", str(event_id)),
                 SlotSet("selected_event", str(event_id)),
                 *(SlotSet(slot, None) for slot in REG_SLOTS)]
@@ -349,10 +346,10 @@ class ActionSubmitRegistration(Action):
         if tracker.get_slot("reg_consent") is None:  # "dừng" in the middle of the form
             dispatcher.utter_message(response="utter_registration_stopped")
             return clear
+        lang = _lang(latest_text(tracker))
         if tracker.get_slot("reg_consent") != "yes":
-            dispatcher.utter_message(text=(
-                "Vì bạn chưa đồng ý cho lưu thông tin nên mình chưa đăng ký, và không lưu gì cả. "
-                "Bạn có thể liên hệ trực tiếp ban tổ chức, hoặc nhắn \"đăng ký\" khi đổi ý."))
+            dispatcher.utter_message(text=replies.registration_result("no_consent", "", None, "",
+                                                                      lang))
             return clear
         event_id = tracker.get_slot("reg_event")
         org = tracker.get_slot("reg_org")
@@ -366,23 +363,14 @@ class ActionSubmitRegistration(Action):
                     organisation=None if org in (None, "-") else org,
                     sender_id=sender_id, channel=channel,
                 )
-                title = outcome.event.title if outcome.event else ""
+                title = replies.title_of(outcome.event, lang) if outcome.event else ""
                 ics = calendar_url(outcome.event.id) if outcome.event else ""
         except Exception:  # noqa: BLE001 - no personal data in this log line
             logger.exception("registration failed for event %s", event_id)
-            _sorry(dispatcher, "vi")
+            _sorry(dispatcher, lang)
             return clear
-        messages = {
-            "ok": (f"✅ Đăng ký thành công \"{title}\". Mã xác nhận của bạn: {outcome.code}.\n"
-                   f"Hãy giữ mã này; muốn hủy, bạn nhắn \"hủy đăng ký {outcome.code}\".\n"
-                   f"📅 Thêm vào lịch: {ics}"),
-            "full": f"Rất tiếc, \"{title}\" vừa đủ số lượng đăng ký nên mình chưa đăng ký được.",
-            "closed": f"Rất tiếc, \"{title}\" đã hết hạn đăng ký.",
-            "unavailable": f"\"{title}\" không còn nhận đăng ký (đã diễn ra hoặc đã hủy).",
-            "not_open": f"\"{title}\" không nhận đăng ký qua trợ lý.",
-            "not_found": "Mình không tìm thấy sự kiện này nữa, bạn tìm lại giúp mình nhé.",
-        }
-        dispatcher.utter_message(text=messages[outcome.status])
+        dispatcher.utter_message(
+            text=replies.registration_result(outcome.status, title, outcome.code, ics, lang))
         return clear
 
 

@@ -256,3 +256,47 @@ def field_problem_reply(problem: str, lang: str = "vi") -> str:
     """Why the registration form asks a question again."""
     vi, en = _FIELD_PROBLEMS[problem]
     return _vi_or_en(lang, vi, en)
+
+
+def registration_started(title: str, lang: str = "vi") -> str:
+    """Said once, before the form's first question."""
+    return _vi_or_en(
+        lang,
+        f"Mình đăng ký cho bạn tham gia \"{title}\". Mình cần họ tên, đơn vị (nếu có) và số điện "
+        "thoại hoặc email. Thông tin chỉ dùng để ban tổ chức liên hệ; bạn có thể hủy hoặc yêu cầu "
+        "xóa bất cứ lúc nào. Gõ \"dừng\" để thôi.",
+        f"I will register you for \"{title}\". I need your name, organisation (if any) and a phone "
+        "number or e-mail. They are used only by the organisers to contact you; you can cancel or "
+        "ask for deletion at any time. Type \"stop\" to quit.",
+    )
+
+
+def registration_result(status: str, title: str, code: str | None, ics: str,
+                        lang: str = "vi") -> str:
+    """The answer after the form: the code on success, else why nothing was stored."""
+    if status == "ok":
+        return _vi_or_en(
+            lang,
+            f"✅ Đăng ký thành công \"{title}\". Mã xác nhận của bạn: {code}.\n"
+            f"Hãy giữ mã này; muốn hủy, bạn nhắn \"hủy đăng ký {code}\".\n📅 Thêm vào lịch: {ics}",
+            f"✅ You are registered for \"{title}\". Your confirmation code: {code}.\n"
+            f"Keep it; to cancel, send \"cancel registration {code}\".\n📅 Add to calendar: {ics}",
+        )
+    vi, en = {
+        "full": (f"Rất tiếc, \"{title}\" vừa đủ số lượng đăng ký nên mình chưa đăng ký được.",
+                 f"Sorry, \"{title}\" has just filled up, so I could not register you."),
+        "closed": (f"Rất tiếc, \"{title}\" đã hết hạn đăng ký.",
+                   f"Sorry, registration for \"{title}\" has closed."),
+        "unavailable": (f"\"{title}\" không còn nhận đăng ký (đã diễn ra hoặc đã hủy).",
+                        f"\"{title}\" no longer takes registrations (it is over or cancelled)."),
+        "not_open": (f"\"{title}\" không nhận đăng ký qua trợ lý.",
+                     f"\"{title}\" does not take registrations through the assistant."),
+        "no_consent": ("Vì bạn chưa đồng ý cho lưu thông tin nên mình chưa đăng ký, và không lưu "
+                       "gì cả. Bạn có thể liên hệ trực tiếp ban tổ chức, hoặc nhắn \"đăng ký\" khi "
+                       "đổi ý.",
+                       "As you did not agree to your details being stored, I have not registered "
+                       "you and stored nothing. You can contact the organisers directly, or send "
+                       "\"register\" if you change your mind."),
+    }.get(status, ("Mình không tìm thấy sự kiện này nữa, bạn tìm lại giúp mình nhé.",
+                   "I cannot find this event any more, please look it up again."))
+    return _vi_or_en(lang, vi, en)

@@ -30,12 +30,12 @@ def bot_db(demo_db, monkeypatch) -> str:
 
 def make_tracker(text: str, intent: str = "ask_events", entities: list | None = None,
                  slots: dict | None = None, channel: str = "rest",
-                 extra_events: list | None = None) -> Tracker:
+                 extra_events: list | None = None, sender: str = "user-1") -> Tracker:
     message = {"text": text, "intent": {"name": intent, "confidence": 0.99},
                "entities": entities or []}
     events = [{"event": "user", "text": text, "parse_data": message, "input_channel": channel},
               *(extra_events or [])]
-    return Tracker("user-1", dict(slots or {}), message, events, False, None, {},
+    return Tracker(sender, dict(slots or {}), message, events, False, None, {},
                    "action_listen")
 
 
@@ -277,3 +277,51 @@ async def test_validation_messages_follow_the_language_of_the_answer():
     assert form.validate_reg_contact("my phone is 123", dispatcher, tracker, DOMAIN) == {
         "reg_contact": None}
     assert "does not look right" in dispatcher.messages[0]["text"]
+
+
+# --- issue 15, finding 6: cancelling through the action ------------------------------------------
+
+
+async def _cancel(text: str, sender: str) -> str:
+    _, reply, _ = await run(ev.ActionCancelRegistration(),
+                            make_tracker(text, intent="cancel_registration", sender=sender))
+    return reply
+
+
+async def test_cancel_from_another_conversation_needs_the_contact_and_probes_look_alike(bot_db):
+    key_id = str(event_id(bot_db, "demo-hoi-thao-xuat-xu-2026-12"))
+    slots = {"reg_event": key_id, "reg_name": "Nguyễn Văn An", "reg_org": "-",
+             "reg_contact": "an@example.vn", "reg_consent": "yes"}
+    code = reg.find_code((await _register(slots))[1])
+    gone = reg.find_code((await _register({**slots, "reg_contact": "0912345678"}))[1])
+    assert f"Đã hủy đăng ký {gone}" in await _cancel(f"hủy đăng ký {gone}", "user-1")
+
+    for lang, verb in (("vi", "hủy đăng ký"), ("en", "please cancel my registration")):
+        probes = {(await _cancel(f"{verb} {probe}", "stranger")).replace(probe, "DK-?")
+                  for probe in (code, gone, "DK-ZZZZZ2")}
+        assert len(probes) == 1, probes  # valid, cancelled and unknown codes read the same
+        (probe,) = probes
+        assert "Nguyễn Văn An" not in probe and "an@example.vn" not in probe
+        assert ("could not cancel" in probe) == (lang == "en")
+    assert "Đã hủy" not in await _cancel(f"hủy đăng ký {code} 0912345678", "stranger")
+    from bot.db import session_scope
+
+    with session_scope(bot_db) as session:
+        status = session.execute(select(Registration.status).where(Registration.code == code))
+        assert status.scalar_one() == "active"
+    reply = await _cancel(f"cancel registration {code}, my e-mail is AN@example.vn", "stranger")
+    assert f"Registration {code}" in reply and "cancelled" in reply
+    assert "an@example.vn" not in reply.lower()
+
+
+async def test_the_registration_answers_in_english_to_an_english_speaker(bot_db):
+    key_id = str(event_id(bot_db, "demo-hoi-thao-xuat-xu-2026-12"))
+    tracker = make_tracker("yes, I agree to that", intent="affirm", slots={
+        "reg_event": key_id, "reg_name": "Anna Tran", "reg_org": "-",
+        "reg_contact": "anna@example.vn", "reg_consent": "yes"})
+    _, text, _ = await run(ev.ActionSubmitRegistration(), tracker)
+    assert "You are registered" in text and reg.find_code(text)
+    tracker = make_tracker("no, I do not agree", intent="deny", slots={
+        "reg_event": key_id, "reg_name": "Anna Tran", "reg_consent": "no"})
+    _, text, _ = await run(ev.ActionSubmitRegistration(), tracker)
+    assert "stored nothing" in text
