@@ -220,3 +220,52 @@ def test_every_code_gets_the_same_reply_from_an_outsider():
     for lang in ("vi", "en"):
         replies = {cancellation_reply("unconfirmed", "DK-XXXXXX", "", lang)}
         assert len(replies) == 1
+
+
+# --- issue 15, finding 8: the form's rules, one place; a cleared slot is never an error ---------
+
+
+def test_a_cleared_slot_is_not_an_answer_and_gets_no_error():
+    for check in (reg.check_name, reg.check_organisation, reg.check_contact):
+        assert check(None) == reg.FieldCheck(None, None)
+    assert reg.check_consent(None, "register_event") == reg.FieldCheck(None, None)
+
+
+@pytest.mark.parametrize(
+    ("check", "typed", "expected"),
+    [
+        (reg.check_name, "  Nguyễn   Văn An ", reg.FieldCheck("Nguyễn Văn An")),
+        (reg.check_name, "0912345678", reg.FieldCheck(None, "name")),
+        (reg.check_name, "<b>An</b>", reg.FieldCheck(None, "name")),
+        (reg.check_name, "A", reg.FieldCheck(None, "name")),
+        (reg.check_organisation, "không", reg.FieldCheck(reg.NO_ORGANISATION)),
+        (reg.check_organisation, "HTX Tôm  Sinh Thái", reg.FieldCheck("HTX Tôm Sinh Thái")),
+        (reg.check_organisation, "x" * 201, reg.FieldCheck(None, "org_too_long")),
+        (reg.check_contact, "+84 912 345 678", reg.FieldCheck("0912345678")),
+        (reg.check_contact, "An@Example.VN", reg.FieldCheck("an@example.vn")),
+        (reg.check_contact, "12345", reg.FieldCheck(None, "contact")),
+    ],
+)
+def test_each_answer_is_checked_in_one_place(check, typed, expected):
+    assert check(typed) == expected
+
+
+def test_consent_follows_the_intent_then_the_words():
+    assert reg.check_consent("whatever", "affirm").value == "yes"
+    assert reg.check_consent("whatever", "stop").value == "no"
+    assert reg.check_consent("tôi đồng ý", "inform").value == "yes"
+    assert reg.check_consent("không đồng ý", "inform").value == "no"
+    assert reg.check_consent("để mình nghĩ", "inform").problem == "consent"
+
+
+def test_may_cancel_needs_the_same_conversation_or_the_registered_contact():
+    by_phone = Registration(phone="0912345678", email=None, sender_id="conv-1")
+    legacy = Registration(phone=None, email="an@example.vn", sender_id=None)  # no conversation
+    assert reg.may_cancel(by_phone, "conv-1", "hủy DK-AAAAAA")
+    assert not reg.may_cancel(by_phone, "conv-2", "hủy DK-AAAAAA")
+    assert not reg.may_cancel(by_phone, "", "hủy DK-AAAAAA")
+    assert reg.may_cancel(by_phone, "conv-2", "hủy DK-AAAAAA sđt 0912.345.678")
+    assert not reg.may_cancel(by_phone, "conv-2", "hủy DK-AAAAAA an@example.vn")
+    assert not reg.may_cancel(legacy, None, "hủy DK-AAAAAA")
+    assert not reg.may_cancel(legacy, "", "hủy DK-AAAAAA 0912345678")
+    assert reg.may_cancel(legacy, "conv-9", "cancel DK-AAAAAA AN@example.VN")
